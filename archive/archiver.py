@@ -1,0 +1,67 @@
+"""Keeping an article: its Markdown file first, then its index rows.
+
+The file is written before the rows, so a crash in between leaves a file the index can be rebuilt
+from, never a row without its file. The database's unique constraints are the last guard against
+an article archived twice by two processes at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError
+
+from archive.article import Article
+from archive.index import ArchiveIndex
+from archive.render import MAINROAD_LAYOUT, Layout, render
+from archive.store import MarkdownStore, relative_path
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Saved:
+    status: str  # "new" or "duplicate"
+    path: str  # relative to the archive folder
+    article_id: int
+
+
+class Archiver:
+    def __init__(self, store: MarkdownStore, index: ArchiveIndex, layout: Layout = MAINROAD_LAYOUT):
+        self.store = store
+        self.index = index
+        self.layout = layout
+
+    @classmethod
+    def open(cls, archive_dir: Path, database_url: str, layout: Layout = MAINROAD_LAYOUT) -> Archiver:
+        return cls(MarkdownStore(archive_dir), ArchiveIndex(database_url), layout)
+
+    def close(self) -> None:
+        self.index.close()
+
+    def save(self, article: Article) -> Saved:
+        existing = self.index.by_uid(article.uid) or self.index.find(article.fetched_url)
+        if existing is not None:
+            self.index.add_aliases(existing.id, [article.url, article.fetched_url, *article.aliases])
+            return Saved("duplicate", existing.path, existing.id)
+        path = self._free_path(article)
+        size = self.store.write(path, render(article, self.layout))
+        try:
+            row = self.index.add_article(article, path, size)
+        except IntegrityError:
+            # Another process archived the same article in the meantime: same uid, same path,
+            # same content, so the file just written is theirs too.
+            existing = self.index.by_uid(article.uid)
+            if existing is None:
+                raise
+            return Saved("duplicate", existing.path, existing.id)
+        log.debug("archived %s as %s", article.url, path)
+        return Saved("new", path, row.id)
+
+    def _free_path(self, article: Article) -> str:
+        path = relative_path(article)
+        if self.index.path_taken(path):  # two ids sharing a 10-character prefix: use the whole id
+            path = path.removesuffix(f"{article.uid[:10]}.md") + f"{article.uid}.md"
+        return path

@@ -1,0 +1,53 @@
+"""How an article is identified: URL normalization, URL keys and stable article ids.
+
+Pure functions shared by every layer (the crawler canonicalizes URLs before requesting them, the
+pipeline applies ``rel=canonical``, the index looks articles up by URL key).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url
+
+# Query parameters that only track where a click came from; they never select content.
+_TRACKING_PARAM = re.compile(
+    r"^(utm_\w+|fbclid|gclid|gclsrc|dclid|msclkid|yclid|mc_cid|mc_eid|igshid|_ga|_gl|"
+    r"ncid|cmpid|ocid|spm|share_source|from_source|wt_mc|wt\.mc_id|__twitter_impression|"
+    r"at_medium|at_campaign|at_custom\d|ito|xtor)$",
+    re.IGNORECASE,
+)
+
+
+def clean_url(url: str) -> str:
+    """The URL as it should be requested and stored: tracking parameters and fragment removed,
+    scheme and host lower-cased, default ports dropped. Parameter order is kept."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if parts.port and (scheme, parts.port) not in {("http", 80), ("https", 443)}:
+        host = f"{host}:{parts.port}"
+    if parts.username:
+        host = f"{parts.username}@{host}"
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING_PARAM.match(k)
+    ]
+    return urlunsplit((scheme, host, parts.path or "/", urlencode(query, doseq=True), ""))
+
+
+def url_key(url: str) -> str:
+    """A fixed-length key under which a URL is looked up: equal for URLs that differ only in
+    tracking parameters, fragment, parameter order, percent-encoding or host case."""
+    return hashlib.sha256(canonicalize_url(clean_url(url)).encode("utf-8")).hexdigest()
+
+
+def article_uid(url: str) -> str:
+    """The stable id of the article whose (canonical) URL this is: 16 hex characters."""
+    return url_key(url)[:16]
+
+
+def is_http_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)

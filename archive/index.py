@@ -1,0 +1,158 @@
+"""The database index: opening it (SQLite by default, PostgreSQL for shared deployments) and the
+queries the crawler needs. Any SQLAlchemy URL works; tables are created on first use."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
+
+from archive.article import Article
+from archive.identity import url_key
+from archive.models import ArticleRow, ArticleURL, Base, CrawlRun
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_engine(database_url: str) -> Engine:
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the crawl's writes
+    cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; the files are the archive
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+class ArchiveIndex:
+    def __init__(self, database_url: str):
+        self.engine = make_engine(database_url)
+        Base.metadata.create_all(self.engine)
+        self.session = sessionmaker(self.engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- articles ---------------------------------------------------------------------------
+
+    def known(self, urls: Iterable[str]) -> set[str]:
+        """The subset of ``urls`` that already lead to an archived article."""
+        by_key = {url_key(u): u for u in urls}
+        if not by_key:
+            return set()
+        with self.session() as session:
+            found = session.scalars(select(ArticleURL.url_key).where(ArticleURL.url_key.in_(list(by_key))))
+            return {by_key[key] for key in found}
+
+    def find(self, url: str) -> ArticleRow | None:
+        with self.session() as session:
+            return session.scalar(
+                select(ArticleRow).join(ArticleURL).where(ArticleURL.url_key == url_key(url))
+            )
+
+    def by_uid(self, uid: str) -> ArticleRow | None:
+        with self.session() as session:
+            return session.scalar(select(ArticleRow).where(ArticleRow.uid == uid))
+
+    def path_taken(self, path: str) -> bool:
+        with self.session() as session:
+            return session.scalar(select(ArticleRow.id).where(ArticleRow.path == path)) is not None
+
+    def add_article(self, article: Article, path: str, size: int) -> ArticleRow:
+        """Insert the article and every URL that leads to it, in one transaction."""
+        seen = now()
+        row = ArticleRow(
+            uid=article.uid,
+            url=article.url,
+            source=article.source,
+            title=article.title,
+            authors=list(article.authors),
+            published_at=article.published,
+            modified_at=article.modified,
+            date_source=article.date_source,
+            lang=article.lang,
+            description=article.description,
+            thumbnail=article.thumbnail,
+            path=path,
+            size=size,
+            content_hash=article.content_hash,
+            fetched_at=article.fetched,
+            first_seen=seen,
+            last_seen=seen,
+        )
+        with self.session.begin() as session:
+            session.add(row)
+            session.flush()
+            keys: set[str] = set()
+            for url in [article.url, article.fetched_url, *article.aliases]:
+                key = url_key(url)
+                if key not in keys:
+                    keys.add(key)
+                    session.add(ArticleURL(url_key=key, url=url, article_id=row.id))
+        return row
+
+    def add_aliases(self, article_id: int, urls: Iterable[str]) -> None:
+        """Record more URLs of an archived article (and mark it seen)."""
+        with self.session.begin() as session:
+            for url in urls:
+                key = url_key(url)
+                if session.get(ArticleURL, key) is None:
+                    session.add(ArticleURL(url_key=key, url=url, article_id=article_id))
+            row = session.get(ArticleRow, article_id)
+            if row is not None:
+                row.last_seen = now()
+
+    # -- crawl runs -------------------------------------------------------------------------
+
+    def start_run(self, source: str, trigger: str = "manual") -> int:
+        with self.session.begin() as session:
+            run = CrawlRun(
+                source=source,
+                trigger=trigger,
+                started_at=now(),
+                status="running",
+                host=socket.gethostname(),
+                pid=os.getpid(),
+                reasons={},
+            )
+            session.add(run)
+            session.flush()
+            return run.id
+
+    def finish_run(
+        self,
+        run_id: int,
+        status: str,
+        counts: dict[str, int],
+        reasons: dict[str, int],
+        error: str | None = None,
+    ) -> None:
+        with self.session.begin() as session:
+            run = session.get(CrawlRun, run_id)
+            if run is None:
+                return
+            run.finished_at = now()
+            run.status = status
+            for name in ("discovered", "fetched", "new", "unchanged", "skipped", "failed"):
+                setattr(run, name, int(counts.get(name, 0)))
+            run.reasons = dict(reasons)
+            run.error = error

@@ -1,0 +1,167 @@
+"""Article → Markdown file text (Hugo front matter in the seed's style) and back.
+
+The front matter is written by hand rather than by a YAML dumper so that its look is fixed:
+keys in the configured order, every string double-quoted, lists in block style, exactly like
+the reference article. Values are escaped so that any text round-trips through a YAML parser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import frontmatter
+
+from archive.article import Article, plain_text
+
+DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+SUMMARY_LENGTH = 50
+
+# (key, constant value) pairs; None marks a key computed from the article.
+Layout = Sequence[tuple[str, Any]]
+
+# The seed's layout, for callers that have no configuration (tests, reindex of a bare folder).
+MAINROAD_LAYOUT: Layout = (
+    ("title", None),
+    ("date", None),
+    ("summary", None),
+    ("categories", None),
+    ("lang", None),
+    ("translations", None),
+    ("tags", None),
+    ("menu", ""),
+    ("thumbnail", None),
+    ("lead", ""),
+    ("comments", False),
+    ("authorbox", False),
+    ("pager", True),
+    ("toc", False),
+    ("mathjax", False),
+    ("sidebar", "right"),
+    ("widgets", ["search", "recent", "taglist"]),
+)
+
+
+class FrontMatterError(ValueError):
+    """A Markdown file whose front matter cannot be read."""
+
+
+def summary(body: str, length: int = SUMMARY_LENGTH) -> str:
+    """The first ``length`` characters of the body's text, then '...' (the seed's rule)."""
+    text = " ".join(plain_text(body).split())
+    return text[:length] + "..." if len(text) > length else text
+
+
+def local_time(moment: datetime, zone: str) -> str:
+    return moment.astimezone(ZoneInfo(zone)).strftime(DATE_FORMAT)
+
+
+def computed_fields(article: Article) -> dict[str, Any]:
+    """Every value a layout may ask for; None means 'leave the key out'."""
+    lang = [article.lang] if article.lang else None
+    date = article.published or article.fetched
+    return {
+        "title": article.title,
+        "date": local_time(date, article.timezone),
+        "lastmod": local_time(article.modified, article.timezone) if article.modified else None,
+        "summary": summary(article.body),
+        "categories": [article.source],
+        "tags": [article.source],
+        "lang": lang,
+        "translations": lang,
+        "thumbnail": article.thumbnail or "",
+        "source_url": article.url,
+        "canonical_url": article.url,
+        "authors": list(article.authors) or None,
+        "description": article.description,
+        "fetched": local_time(article.fetched, article.timezone),
+        "source": article.source,
+        "id": article.uid,
+        "sitename": article.sitename,
+    }
+
+
+def render(article: Article, layout: Layout = MAINROAD_LAYOUT) -> str:
+    """The whole file: front matter, body, then the source link as the last line."""
+    values = computed_fields(article)
+    lines = ["---"]
+    for key, constant in layout:
+        value = values.get(key) if constant is None else constant
+        if value is None:
+            continue
+        lines.extend(_yaml_entry(key, value))
+    lines.append("---")
+    head = "\n".join(lines)
+    link = f"[{_link_text(article.source)}]({_link_target(article.url)})"
+    body = article.body.strip()
+    return f"{head}\n\n{body}\n\n{link}\n" if body else f"{head}\n\n{link}\n"
+
+
+def parse(text: str) -> tuple[dict[str, Any], str]:
+    """(front matter, body) of a file's text; raises FrontMatterError when it does not parse."""
+    if not text.startswith("---"):
+        raise FrontMatterError("no front matter (the file must start with '---')")
+    try:
+        post = frontmatter.loads(text)
+    except Exception as exc:  # yaml raises many error types; all mean the same to the reader
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise FrontMatterError(f"front matter is not valid YAML: {first_line}") from exc
+    if not isinstance(post.metadata, dict) or not post.metadata:
+        raise FrontMatterError("front matter is empty or not a mapping")
+    return dict(post.metadata), post.content
+
+
+def _yaml_entry(key: str, value: Any) -> list[str]:
+    if isinstance(value, list | tuple):
+        return [f"{key}:"] + [f"  - {_scalar(item)}" for item in value] if value else [f"{key}: []"]
+    return [f"{key}: {_scalar(value)}"]
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return quote(str(value))
+
+
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}
+
+
+def quote(text: str) -> str:
+    """A YAML double-quoted scalar that reads back as exactly ``text``."""
+    out = []
+    for ch in text:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif _printable(ch):
+            out.append(ch)
+        elif ord(ch) <= 0xFF:
+            out.append(f"\\x{ord(ch):02x}")
+        elif ord(ch) <= 0xFFFF:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(f"\\U{ord(ch):08x}")
+    return '"' + "".join(out) + '"'
+
+
+def _printable(ch: str) -> bool:
+    # What a YAML reader accepts literally inside a double-quoted scalar on one line
+    # (line separators U+0085/U+2028/U+2029 and the BOM are escaped).
+    code = ord(ch)
+    return (
+        0x20 <= code <= 0x7E
+        or 0xA0 <= code <= 0xD7FF
+        or (0xE000 <= code <= 0xFFFD and code not in (0xFEFF,))
+        or 0x10000 <= code <= 0x10FFFF
+    ) and code not in (0x2028, 0x2029)
+
+
+def _link_text(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+
+
+def _link_target(url: str) -> str:
+    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")

@@ -1,0 +1,12 @@
+"""The item the spider hands to the item pipeline: one fetched article page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.page import Page
+
+
+@dataclass
+class PageItem:
+    page: Page

@@ -1,0 +1,105 @@
+"""One crawl run in this process: every selected source as its own Scrapy crawler, sharing the
+archive and the extraction workers; each source's run recorded in the index."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from scrapy.crawler import Crawler, CrawlerProcess
+from twisted.internet import task
+
+from archive.archiver import Archiver
+from crawler.config import Config
+from crawler.runtime import CrawlRuntime
+from crawler.settings import scrapy_settings
+from crawler.spiders import NewsSpider
+
+log = logging.getLogger(__name__)
+
+COUNTS = ("discovered", "fetched", "new", "unchanged", "skipped", "failed")
+
+
+@dataclass
+class SourceResult:
+    source: str
+    status: str = "running"  # ok, failed, interrupted
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
+    reasons: dict[str, int] = field(default_factory=dict)  # "skipped/not_article" -> 3, ...
+    error: str | None = None
+
+
+def source_result(name: str, crawler: Crawler) -> SourceResult:
+    """Counts and outcome of one source's crawl, from its Scrapy stats."""
+    stats = {k.removeprefix("newsarchive/"): v for k, v in crawler.stats.get_stats().items()
+             if k.startswith("newsarchive/")}  # fmt: skip
+    result = SourceResult(name)
+    for key in ("discovered", "fetched", "new", "unchanged"):
+        result.counts[key] = int(stats.get(key, 0))
+    result.reasons = {k: int(v) for k, v in sorted(stats.items()) if "/" in k}
+    if stats.get("capped"):
+        result.reasons["skipped/capped"] = int(stats["capped"])
+    result.counts["skipped"] = sum(
+        v for k, v in result.reasons.items() if k.startswith("skipped/") and k != "skipped/duplicate_url"
+    )  # fmt: skip  (counted as unchanged)
+    result.counts["failed"] = sum(v for k, v in result.reasons.items() if k.startswith("failed/"))
+    spider = crawler.spider
+    if not isinstance(spider, NewsSpider):
+        result.status, result.error = "failed", "the crawl did not start"
+    elif spider.close_reason == "store_error":
+        result.status, result.error = "failed", "cannot write to the archive folder (see the log)"
+    elif spider.close_reason not in (None, "finished"):
+        result.status, result.error = "interrupted", f"stopped: {spider.close_reason}"
+    elif spider.seeds_ok == 0 and spider.seeds_failed > 0:
+        failures = ", ".join(f"{k.removeprefix('seed_failed/')}×{v}" for k, v in result.reasons.items()
+                             if k.startswith("seed_failed/"))  # fmt: skip
+        result.status, result.error = "failed", f"no feed, sitemap or section page could be read ({failures})"
+    else:
+        result.status = "ok"
+    return result
+
+
+def run_crawl(
+    config: Config,
+    names: list[str] | None = None,
+    *,
+    limit: int | None = None,
+    trigger: str = "manual",
+    progress: Callable[[list[SourceResult]], None] | None = None,
+) -> list[SourceResult]:
+    sources = [config.source(n) for n in names] if names else [s for s in config.sources if s.enabled]
+    layout = config.archive.front_matter.layout()
+    archiver = Archiver.open(config.archive.dir, config.archive.database, layout)
+    runtime = CrawlRuntime(archiver, workers=config.crawl.extract_workers)
+    settings = scrapy_settings(config)
+    process = CrawlerProcess(settings)
+    logging.getLogger("scrapy").setLevel(settings["LOG_LEVEL"])  # Scrapy's dictConfig set it to DEBUG
+    crawlers: list[tuple[str, int, Crawler]] = []
+    try:
+        for source in sources:
+            run_id = archiver.index.start_run(source.name, trigger)
+            crawler = process.create_crawler(NewsSpider)
+            process.crawl(crawler, source=source, runtime=runtime, limit=limit)
+            crawlers.append((source.name, run_id, crawler))
+        ticker = None
+        if progress is not None:
+            ticker = task.LoopingCall(lambda: progress([source_result(n, c) for n, _, c in crawlers]))
+            ticker.start(0.5 if sys.stderr.isatty() else 10, now=False)
+        started = time.monotonic()
+        process.start()  # blocks until every source's crawl has finished (or SIGINT/SIGTERM)
+        if ticker is not None and ticker.running:
+            ticker.stop()
+        log.debug("crawl finished in %.1f s", time.monotonic() - started)
+    finally:
+        results = []
+        for name, run_id, crawler in crawlers:
+            result = source_result(name, crawler)
+            if result.status == "running":
+                result.status = "interrupted"
+            archiver.index.finish_run(run_id, result.status, result.counts, result.reasons, result.error)
+            results.append(result)
+        runtime.close()
+    return results

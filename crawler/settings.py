@@ -1,0 +1,38 @@
+"""All Scrapy settings of a crawl, built in one place from the validated config."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crawler.config import Config
+
+
+def scrapy_settings(config: Config) -> dict[str, Any]:
+    crawl = config.crawl
+    return {
+        "BOT_NAME": "newsarchive",
+        "USER_AGENT": crawl.user_agent,
+        "ROBOTSTXT_OBEY": crawl.obey_robots_txt,
+        "CONCURRENT_REQUESTS": crawl.concurrent_requests,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_requests_per_domain,
+        "DOWNLOAD_DELAY": crawl.download_delay,
+        "DOWNLOAD_DELAY_JITTER": 0.5 if crawl.download_delay > 0 else 0,
+        "AUTOTHROTTLE_ENABLED": crawl.autothrottle and crawl.download_delay > 0,
+        "AUTOTHROTTLE_START_DELAY": max(crawl.download_delay, 0.1),
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(crawl.concurrent_requests_per_domain),
+        "DOWNLOAD_TIMEOUT": crawl.download_timeout,
+        "DNS_TIMEOUT": min(crawl.download_timeout, 30),
+        "DOWNLOAD_MAXSIZE": crawl.max_page_size,  # also caps decompressed bodies
+        "DOWNLOAD_WARNSIZE": min(crawl.max_page_size, 5_000_000),
+        "RETRY_ENABLED": crawl.retry_times > 0,
+        "RETRY_TIMES": crawl.retry_times,
+        "REDIRECT_MAX_TIMES": 10,
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": "WARNING",
+        "LOG_INSTALL_ROOT_HANDLER": False,  # the CLI sets up logging
+        "LOGSTATS_INTERVAL": 0,
+        "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
+        "ITEM_PIPELINES": {"crawler.pipelines.ArchivePipeline": 300},
+        "NEWSARCHIVE_MAX_DEPTH": crawl.max_depth,
+    }

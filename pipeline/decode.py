@@ -1,0 +1,62 @@
+"""Bytes → text for HTML pages, whatever their charset and wherever (or whether) it is declared.
+
+Order: byte-order mark, then the HTTP header, then the page's own <meta> declaration, then strict
+UTF-8, then statistical detection. A declaration that does not decode cleanly is passed over, so a
+page whose header and meta disagree still reads right.
+"""
+
+from __future__ import annotations
+
+import codecs
+
+from charset_normalizer import from_bytes
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
+
+DETECT_BYTES = 64 * 1024
+MAX_BAD_RATIO = 0.001  # a declared charset may misread a few stray bytes, not more
+
+
+def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
+    """(text, encoding used)."""
+    bom_encoding, bom = read_bom(body)
+    if bom_encoding:
+        return body[len(bom) :].decode(bom_encoding, errors="replace"), bom_encoding
+    declared = [http_content_type_encoding(content_type or ""), html_body_declared_encoding(body[:8192])]
+    for name in declared:
+        encoding = _known(name)
+        if encoding and encoding not in ("utf-16", "utf-32"):
+            text = _decode_mostly(body, encoding)
+            if text is not None:
+                return text, encoding
+    try:
+        return body.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(body[:DETECT_BYTES]).best()
+    encoding = _known(best.encoding if best else None) or "cp1252"
+    if encoding in ("gb2312", "gbk"):
+        encoding = "gb18030"
+    return body.decode(encoding, errors="replace"), encoding
+
+
+def _known(name: str | None) -> str | None:
+    if not name:
+        return None
+    resolved = resolve_encoding(name)  # also maps gb2312/gbk → gb18030, latin-1 → cp1252
+    if not resolved:
+        return None
+    try:
+        return codecs.lookup(resolved).name
+    except LookupError:
+        return None
+
+
+def _decode_mostly(body: bytes, encoding: str) -> str | None:
+    try:
+        return body.decode(encoding)
+    except UnicodeDecodeError:
+        pass
+    text = body.decode(encoding, errors="replace")
+    if text.count("\ufffd") <= max(2, len(text) * MAX_BAD_RATIO):
+        return text
+    return None

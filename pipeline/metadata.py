@@ -1,0 +1,174 @@
+"""Metadata a news page states about itself: JSON-LD, <meta> tags, <time>, <link rel=canonical>,
+<html lang>, headings. Plain functions over an lxml tree; choosing between the findings is
+``extract``'s job."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin
+
+from lxml import html as lxml_html
+
+ARTICLE_TYPES = {
+    "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
+    "backgroundnewsarticle", "reviewnewsarticle", "blogposting", "liveblogposting", "report",
+    "scholarlyarticle", "socialmediaposting", "techarticle", "webpage",
+}  # fmt: skip
+
+PUBLISHED_META = (
+    "article:published_time", "og:article:published_time", "og:published_time", "datepublished",
+    "publishdate", "pubdate", "publish-date", "publish_date", "published_time", "parsely-pub-date",
+    "sailthru.date", "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.created", "date",
+    "article.published", "article_date_original", "cxenseparse:recs:publishtime", "originalpublicationdate",
+)  # fmt: skip
+MODIFIED_META = (
+    "article:modified_time", "og:article:modified_time", "og:updated_time", "datemodified",
+    "last-modified", "dcterms.modified", "article.updated", "lastmod",
+)  # fmt: skip
+AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl")
+
+
+@dataclass
+class PageMetadata:
+    html_lang: str | None = None
+    canonical: str | None = None
+    title_tag: str | None = None
+    h1: str | None = None
+    meta: dict[str, str] = field(default_factory=dict)  # first value of each lower-cased name/property
+    time_published: str | None = None  # <time datetime> marked as publication, or the first one
+    ld_headline: str | None = None
+    ld_published: str | None = None
+    ld_modified: str | None = None
+    ld_authors: list[str] = field(default_factory=list)
+    ld_image: str | None = None
+    ld_lang: str | None = None
+    ld_description: str | None = None
+    ld_publisher: str | None = None
+    ld_is_article: bool = False
+
+    def first_meta(self, names: tuple[str, ...]) -> tuple[str, str] | None:
+        """(name, value) of the first of ``names`` present with a non-empty value."""
+        for name in names:
+            value = self.meta.get(name)
+            if value:
+                return name, value
+        return None
+
+
+def read_metadata(tree: lxml_html.HtmlElement, base_url: str) -> PageMetadata:
+    found = PageMetadata()
+    found.html_lang = _text(tree.get("lang") or tree.get("xml:lang"))
+    for link in tree.iterfind(".//link[@rel]"):
+        if "canonical" in link.get("rel", "").lower().split() and link.get("href"):
+            found.canonical = urljoin(base_url, link.get("href").strip())
+            break
+    title = tree.find(".//title")
+    found.title_tag = _text(title.text_content()) if title is not None else None
+    for h1 in tree.iter("h1"):
+        text = _text(h1.text_content())
+        if text:
+            found.h1 = text
+            break
+    for meta in tree.iter("meta"):
+        name = (
+            meta.get("property") or meta.get("name") or meta.get("itemprop") or meta.get("http-equiv") or ""
+        )
+        value = _text(meta.get("content"))
+        if name and value:
+            found.meta.setdefault(name.strip().lower(), value)
+    found.time_published = _time_element(tree)
+    _read_json_ld(tree, found, base_url)
+    return found
+
+
+def _time_element(tree: lxml_html.HtmlElement) -> str | None:
+    times = [t for t in tree.iter("time") if t.get("datetime")]
+    for t in times:
+        marks = " ".join(filter(None, (t.get("itemprop"), t.get("class"), t.get("pubdate"), t.get("id"))))
+        if re.search(r"publish|pubdate|datePublished|created", marks, re.IGNORECASE) or "pubdate" in t.attrib:
+            return t.get("datetime").strip()
+    return times[0].get("datetime").strip() if times else None
+
+
+def _read_json_ld(tree: lxml_html.HtmlElement, found: PageMetadata, base_url: str) -> None:
+    for script in tree.iterfind(".//script"):
+        if "ld+json" not in (script.get("type") or "").lower():
+            continue
+        data = _load_json(script.text or "")
+        for node in _walk(data):
+            types = node.get("@type")
+            types = [types] if isinstance(types, str) else types if isinstance(types, list) else []
+            kinds = {str(t).lower() for t in types}
+            if not kinds & ARTICLE_TYPES:
+                continue
+            is_article = bool(kinds - {"webpage"})
+            if found.ld_is_article and not is_article:
+                continue  # a page-level WebPage never overrides the Article node
+            if is_article and not found.ld_is_article:  # the first Article node wins over a WebPage
+                found.ld_headline = found.ld_published = found.ld_modified = None
+                found.ld_authors = []
+            found.ld_is_article |= is_article
+            found.ld_headline = found.ld_headline or _text(_first(node.get("headline") or node.get("name")))
+            found.ld_published = found.ld_published or _text(_first(node.get("datePublished")))
+            found.ld_modified = found.ld_modified or _text(_first(node.get("dateModified")))
+            found.ld_authors = found.ld_authors or _names(node.get("author") or node.get("creator"))
+            image = _url_of(node.get("image") or node.get("thumbnailUrl"))
+            found.ld_image = found.ld_image or (urljoin(base_url, image) if image else None)
+            found.ld_lang = found.ld_lang or _text(_first(node.get("inLanguage")))
+            found.ld_description = found.ld_description or _text(_first(node.get("description")))
+            publisher = _names(node.get("publisher"))
+            found.ld_publisher = found.ld_publisher or (publisher[0] if publisher else None)
+
+
+def _load_json(text: str) -> Any:
+    text = re.sub(r"^\s*(<!--|//<!\[CDATA\[)|(-->|//\]\]>)\s*$", "", text.strip())
+    try:
+        return json.loads(text, strict=False)
+    except ValueError:
+        return None
+
+
+def _walk(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
+    if depth > 6:
+        return
+    if isinstance(data, list):
+        for item in data:
+            yield from _walk(item, depth + 1)
+    elif isinstance(data, dict):
+        yield data
+        for key in ("@graph", "mainEntity", "mainEntityOfPage", "itemListElement"):
+            if isinstance(data.get(key), list | dict):
+                yield from _walk(data[key], depth + 1)
+
+
+def _first(value: Any) -> Any:
+    return value[0] if isinstance(value, list) and value else value
+
+
+def _names(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    names = []
+    for item in items:
+        name = item.get("name") if isinstance(item, dict) else item
+        name = _text(_first(name)) if isinstance(_first(name), str) else None
+        if name and not name.startswith(("http://", "https://")):
+            names.append(name)
+    return names
+
+
+def _url_of(value: Any) -> str | None:
+    value = _first(value)
+    if isinstance(value, dict):
+        value = value.get("url") or value.get("contentUrl")
+    return _text(value) if isinstance(value, str) else None
+
+
+def _text(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    text = " ".join(value.split())
+    return text or None
