@@ -14,6 +14,7 @@ from archive.article import Article, plain_text
 from archive.identity import clean_url, is_http_url
 from pipeline.dates import parse_date, plausible
 from pipeline.decode import decode_html
+from pipeline.images import protect_images, restore_images
 from pipeline.markdown import TRAFILATURA_OPTIONS, body_markdown
 from pipeline.metadata import AUTHOR_META, MODIFIED_META, PUBLISHED_META, PageMetadata, read_metadata
 from pipeline.page import Page, SkipPage
@@ -33,9 +34,11 @@ def extract(page: Page) -> Article:
     if tree is None:
         raise SkipPage("unparsable", "not readable as HTML")
     meta = read_metadata(tree, page.url)
+    images = protect_images(tree, page.url)
     doc = trafilatura.bare_extraction(tree, url=page.url, **TRAFILATURA_OPTIONS)
     if doc is None or doc.body is None:
         raise SkipPage("empty", "no article text found")
+    restore_images(doc.body, images)
     title = choose_title(meta, doc.title, doc.sitename, page.hints.get("title"))
     if not title:
         raise SkipPage("empty", "no title")
@@ -158,6 +161,8 @@ def choose_published(
         if parsed is None or not plausible(parsed[0], page.fetched):
             continue
         moment, has_time = parsed
+        if origin == "trafilatura" and not has_time and (moment.month, moment.day) == (1, 1):
+            continue  # htmldate's reading of a bare year in the text ("突破2000万", "© 2024"), not a date
         if has_time:
             if day_only and moment.date() != day_only[0].date():
                 continue  # a time from a less trusted source for another day: keep the day
