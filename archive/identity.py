@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
@@ -27,14 +27,18 @@ def clean_url(url: str) -> str:
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
+    if ":" in host:  # an IPv6 address keeps its brackets
+        host = f"[{host}]"
     if parts.port and (scheme, parts.port) not in {("http", 80), ("https", 443)}:
         host = f"{host}:{parts.port}"
     if parts.username:
         host = f"{parts.username}@{host}"
-    query = [
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING_PARAM.match(k)
-    ]
-    return urlunsplit((scheme, host, parts.path or "/", urlencode(query, doseq=True), ""))
+    # The query is kept byte for byte but for the tracking parameters: re-encoding it would turn
+    # "?abc" into "?abc=" and "%20" into "+", and some servers tell those apart.
+    query = "&".join(
+        pair for pair in parts.query.split("&") if pair and not _TRACKING_PARAM.match(unquote_plus(pair.split("=")[0]))
+    )
+    return urlunsplit((scheme, host, parts.path or "/", query, ""))
 
 
 def url_key(url: str) -> str:
@@ -49,5 +53,10 @@ def article_uid(url: str) -> str:
 
 
 def is_http_url(url: str) -> bool:
-    parts = urlsplit(url)
+    """An http(s) URL with a host that clean_url() and url_key() can handle."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:  # also an unclosed IPv6 bracket
+        return False
     return parts.scheme in ("http", "https") and bool(parts.hostname)

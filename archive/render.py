@@ -131,9 +131,12 @@ _ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0
 
 
 def quote(text: str) -> str:
-    """A YAML double-quoted scalar that reads back as exactly ``text``."""
+    """A YAML double-quoted scalar that reads back as exactly ``text``, less any lone surrogates
+    (not text: UTF-8 cannot encode them and YAML readers reject their escapes)."""
     out = []
     for ch in text:
+        if 0xD800 <= ord(ch) <= 0xDFFF:
+            continue
         if ch in _ESCAPES:
             out.append(_ESCAPES[ch])
         elif _printable(ch):

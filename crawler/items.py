@@ -10,3 +10,6 @@ from pipeline.page import Page
 @dataclass
 class PageItem:
     page: Page
+
+    def __repr__(self) -> str:  # Scrapy logs items; never the whole page body
+        return f"PageItem({self.page.url})"

@@ -31,6 +31,7 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": "WARNING",
         "LOG_INSTALL_ROOT_HANDLER": False,  # the CLI sets up logging
+        "DEFAULT_DROPITEM_LOG_LEVEL": "INFO",  # skipped pages are counted by reason in the summary
         "LOGSTATS_INTERVAL": 0,
         "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
         "ITEM_PIPELINES": {"crawler.pipelines.ArchivePipeline": 300},

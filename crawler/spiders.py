@@ -182,6 +182,7 @@ class NewsSpider(SitemapSpider):
             fetched=datetime.now(UTC),
             hints=response.meta.get("hints", {}),
             site_domains=self.allowed_domains,
+            via=response.meta.get("via", "feed"),
         )
         yield PageItem(page=page)
 

@@ -2,7 +2,8 @@
 
 Order: byte-order mark, then the HTTP header, then the page's own <meta> declaration, then strict
 UTF-8, then statistical detection. A declaration that does not decode cleanly is passed over, so a
-page whose header and meta disagree still reads right.
+page whose header and meta disagree still reads right; a header naming ISO-8859-1, which decodes any bytes,
+yields to the page's own declaration when the bytes are valid in it.
 """
 
 from __future__ import annotations
@@ -21,9 +22,15 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
     bom_encoding, bom = read_bom(body)
     if bom_encoding:
         return body[len(bom) :].decode(bom_encoding, errors="replace"), bom_encoding
-    declared = [http_content_type_encoding(content_type or ""), html_body_declared_encoding(body[:8192])]
-    for name in declared:
-        encoding = _known(name)
+    header = _known(http_content_type_encoding(content_type or ""))
+    meta = _known(html_body_declared_encoding(body[:8192]))
+    declared = [header, meta]
+    if header == "cp1252" and meta != header and _strictly(body, meta or "utf-8"):
+        # ISO-8859-1 (read as cp1252) in the header is often the server's default rather than the page's
+        # charset, and a single-byte charset reads any bytes without error: the page's own declaration (or
+        # UTF-8 when it has none) goes first when the bytes are valid in it.
+        declared = [meta or "utf-8", header]
+    for encoding in declared:
         if encoding and encoding not in ("utf-16", "utf-32"):
             text = _decode_mostly(body, encoding)
             if text is not None:
@@ -49,6 +56,14 @@ def _known(name: str | None) -> str | None:
         return codecs.lookup(resolved).name
     except LookupError:
         return None
+
+
+def _strictly(body: bytes, encoding: str) -> bool:
+    try:
+        body.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return False
+    return True
 
 
 def _decode_mostly(body: bytes, encoding: str) -> str | None:

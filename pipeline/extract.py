@@ -8,6 +8,8 @@ from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
 import trafilatura
+from lxml import etree
+from lxml import html as lxml_html
 from trafilatura.utils import load_html
 
 from archive.article import Article, plain_text
@@ -19,9 +21,10 @@ from pipeline.markdown import TRAFILATURA_OPTIONS, body_markdown
 from pipeline.metadata import AUTHOR_META, MODIFIED_META, PUBLISHED_META, PageMetadata, read_metadata
 from pipeline.page import Page, SkipPage
 
-MIN_TEXT_WEIGHT = 300  # below this a page is a listing, a stub or an error page, not an article
+MIN_TEXT_WEIGHT = 300  # below this a page found by guessing is a listing or a stub, not an article
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+|\s*[_｜|]\s*|\s+::\s+")
+_UTF8_PARSER = lxml_html.HTMLParser(encoding="utf-8", remove_comments=True)
 _BYLINE_PREFIX = re.compile(r"^(by|von|par|por|di|door|av|af|作者|记者|文|编辑)\s*[:：/]?\s+", re.IGNORECASE)
 
 
@@ -29,8 +32,12 @@ def extract(page: Page) -> Article:
     """Raises SkipPage when the page is not an article worth keeping."""
     if not _is_html(page):
         raise SkipPage("not_html", page.content_type or "no content type")
+    if _looks_binary(page.body):
+        raise SkipPage("not_html", "binary data")
     text, _encoding = decode_html(page.body, page.content_type)
     tree = load_html(text)
+    if tree is None:  # trafilatura rejects pages that start with a <script> or stray text
+        tree = _lenient_parse(text)
     if tree is None:
         raise SkipPage("unparsable", "not readable as HTML")
     meta = read_metadata(tree, page.url)
@@ -43,7 +50,12 @@ def extract(page: Page) -> Article:
     if not title:
         raise SkipPage("empty", "no title")
     body = body_markdown(doc.body, title=title)
-    if _text_weight(plain_text(body)) < MIN_TEXT_WEIGHT:
+    weight = _text_weight(plain_text(body))
+    if weight == 0:
+        raise SkipPage("empty", "no article text found")
+    if weight < MIN_TEXT_WEIGHT and page.via == "section" and not _declares_article(meta):
+        # A link on a section page that only looked like an article. What a feed or sitemap lists,
+        # or what says it is an article, is kept however short (a paywalled or video page).
         raise SkipPage("not_article", "too little text for an article")
     published, date_source = choose_published(meta, doc.date, page)
     modified = _first_date([meta.ld_modified, _meta_value(meta, MODIFIED_META)], page)
@@ -77,6 +89,27 @@ def _is_html(page: Page) -> bool:
     return head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<!--")) or b"<html" in head
 
 
+def _declares_article(meta: PageMetadata) -> bool:
+    return meta.ld_is_article or meta.meta.get("og:type", "").lower() == "article"
+
+
+def _looks_binary(body: bytes) -> bool:
+    """Images, archives and other binary files served as text/html: control bytes text never has."""
+    head = body[:4096]
+    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    return controls > max(4, len(head) // 100)
+
+
+def _lenient_parse(text: str) -> lxml_html.HtmlElement | None:
+    """Parse a page that starts with something else than HTML (a <script>, stray text): libxml2
+    would put all of it into <head>, so it is read as the content of a <body>."""
+    try:
+        tree = lxml_html.document_fromstring(("<html><body>" + text).encode("utf-8"), parser=_UTF8_PARSER)
+    except (ValueError, etree.ParserError):
+        return None
+    return tree if len(tree.text_content().strip()) else None
+
+
 def _text_weight(text: str) -> int:
     """Characters of text, a CJK character counting three (it carries a word's worth)."""
     compact = "".join(text.split())
@@ -87,7 +120,7 @@ def choose_url(canonical: str | None, fetched: str, site_domains: list[str] | No
     """The page's canonical URL when it names one on the same site (or on a host the source may
     crawl), else the fetched URL. A canonical elsewhere is not trusted: a page cannot claim to be
     another site's article."""
-    if canonical and is_http_url(canonical):
+    if canonical and is_http_url(canonical) and urlsplit(canonical).path.strip("/"):  # not the homepage
         host = urlsplit(canonical).hostname or ""
         on_source = any(host == d or host.endswith("." + d) for d in site_domains or [])
         if on_source or _same_site(canonical, fetched):

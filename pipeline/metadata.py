@@ -167,8 +167,12 @@ def _url_of(value: Any) -> str | None:
     return _text(value) if isinstance(value, str) else None
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")  # JSON's "\\ud83d" escape decodes to a lone surrogate
+
+
 def _text(value: Any) -> str | None:
+    """Whitespace-normalized text, without lone surrogates (not text: UTF-8 cannot encode them)."""
     if not isinstance(value, str):
         return None
-    text = " ".join(value.split())
+    text = " ".join(_SURROGATES.sub("", value).split())
     return text or None

@@ -18,6 +18,7 @@ class Page:
     fetched: datetime  # aware
     hints: dict[str, str] = field(default_factory=dict)  # from the feed/sitemap entry: title, published
     site_domains: list[str] = field(default_factory=list)  # hosts the source may crawl (canonical links)
+    via: str = "feed"  # how the URL was found: feed, sitemap (the publisher lists it) or section (a guess)
 
 
 class SkipPage(Exception):
