@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -12,6 +13,9 @@ from archive.archiver import Archiver
 
 
 def _warm_up() -> None:
+    # Ctrl-C reaches the whole process group: the crawl process decides when to stop, and the
+    # workers finish the pages they have.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     import pipeline.extract  # noqa: F401  (pay trafilatura's import once per worker, at start)
 
 
