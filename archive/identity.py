@@ -16,9 +16,13 @@ from w3lib.url import canonicalize_url
 _TRACKING_PARAM = re.compile(
     r"^(utm_\w+|fbclid|gclid|gclsrc|dclid|msclkid|yclid|mc_cid|mc_eid|igshid|_ga|_gl|"
     r"ncid|cmpid|ocid|spm|share_source|from_source|wt_mc|wt\.mc_id|__twitter_impression|"
-    r"at_medium|at_campaign|at_custom\d|ito|xtor)$",
+    r"at_medium|at_campaign|at_custom\d|ito|xtor|"
+    r"jsessionid|phpsessid|sessionid|session_id|aspsessionid\w*|cfid|cftoken|oscsid|zenid)$",  # session ids
     re.IGNORECASE,
 )
+
+
+_SESSION_IN_PATH = re.compile(r";(jsessionid|sid|phpsessid)=[^/;]*", re.IGNORECASE)  # /a;jsessionid=X
 
 
 def clean_url(url: str) -> str:
@@ -36,9 +40,12 @@ def clean_url(url: str) -> str:
     # The query is kept byte for byte but for the tracking parameters: re-encoding it would turn
     # "?abc" into "?abc=" and "%20" into "+", and some servers tell those apart.
     query = "&".join(
-        pair for pair in parts.query.split("&") if pair and not _TRACKING_PARAM.match(unquote_plus(pair.split("=")[0]))
+        pair
+        for pair in parts.query.split("&")
+        if pair and not _TRACKING_PARAM.match(unquote_plus(pair.split("=")[0]))
     )
-    return urlunsplit((scheme, host, parts.path or "/", query, ""))
+    path = _SESSION_IN_PATH.sub("", parts.path) or "/"
+    return urlunsplit((scheme, host, path, query, ""))
 
 
 def url_key(url: str) -> str:

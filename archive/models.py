@@ -89,3 +89,15 @@ class CrawlRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     host: Mapped[str | None] = mapped_column(String(255))
     pid: Mapped[int | None] = mapped_column(Integer)
+
+
+class SourceLock(Base):
+    """Which process is crawling a source right now (see ``archive/locks.py``). A row exists only
+    while a crawl holds the source; ``owner`` is ``host:pid``."""
+
+    __tablename__ = "source_locks"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(300))
+    acquired_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]

@@ -112,11 +112,13 @@ class MarkdownStore:
                 if name.endswith(".md") and not name.startswith("."):
                     yield Path(dirpath, name).relative_to(self.root).as_posix()
 
-    def remove_stale_temporaries(self) -> int:
-        """Delete temporary files left by a killed process; returns how many."""
+    def remove_temporaries(self, folder: str) -> int:
+        """Delete the temporary files a killed process left below ``folder`` (a source's folder,
+        whose lock the caller holds, so no live write can be among them); returns how many."""
         count = 0
-        if self.root.is_dir():
-            for tmp in self.root.rglob(".tmp-*.md"):
+        base = self.absolute(folder)
+        if base.is_dir():
+            for tmp in base.rglob(".tmp-*.md"):
                 tmp.unlink(missing_ok=True)
                 count += 1
         return count

@@ -152,5 +152,8 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+sys.modules.setdefault("crawler.cli", sys.modules[__name__])  # under `python -m`: one module, one group
+from crawler import cli_daemon  # noqa: E402,F401  (registers daemon, status, runs)
+
 if __name__ == "__main__":
     main()

@@ -31,6 +31,8 @@ from pydantic import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from crawler.addresses import DEFAULT_BLOCKED, parse_networks
+
 FRONT_MATTER_COMPUTED = frozenset(
     {"title", "date", "lastmod", "summary", "categories", "tags", "lang", "translations", "thumbnail"}
     | {"source_url", "canonical_url", "authors", "description", "fetched", "source", "id", "sitename"}
@@ -177,6 +179,11 @@ def _check_schedule(text: str) -> str:
     return text
 
 
+def _check_network(entry: str) -> str:
+    parse_networks([entry])
+    return entry
+
+
 def _check_static(value: Any) -> Any:
     if isinstance(value, str | bool) or _is_number(value):
         return value
@@ -320,6 +327,11 @@ class CrawlConfig(_Model):
     retry_times: NonNegativeInt = 2
     extract_workers: NonNegativeInt | None = None  # None = one per CPU core; 0 = a thread of the crawler
     timezone: TimeZone = "UTC"
+    # Address ranges never connected to, checked after DNS resolution: names of ranges (private,
+    # loopback, link-local, unspecified, multicast, reserved) or CIDR blocks. [] = no check.
+    blocked_addresses: list[Annotated[str, AfterValidator(_check_network)]] = Field(
+        default_factory=lambda: list(DEFAULT_BLOCKED)
+    )
 
 
 class DaemonConfig(_Model):

@@ -54,6 +54,7 @@ class _Resource:
     etag: str | None = None
     last_modified: float | None = None
     gzipped: bytes | None = None
+    delay: float = 0.0  # seconds to wait before answering (a slow server)
 
 
 def _norm(path: str) -> str:
@@ -112,6 +113,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         request_headers = {k.lower(): v for k, v in self.headers.items()}
+        self.server.site._wait(self.path)
         status, headers, body = self.server.site._answer(self.path, request_headers)
         self.server.site._log(RequestLog(self.command, _norm(self.path), request_headers, status))
         self.send_response(status)
@@ -148,7 +150,9 @@ class LocalSite:
         content_type: str = "text/html; charset=utf-8",
         headers: dict[str, str] | None = None,
         encoding: str = "utf-8",
+        delay: float = 0.0,
     ) -> None:
+        """Serve ``body`` at ``path``; ``delay`` makes every answer wait that many seconds."""
         path, data = _norm(path), body.encode(encoding) if isinstance(body, str) else bytes(body)
         merged = {"Content-Type": content_type}
         if status == 200:
@@ -162,7 +166,9 @@ class LocalSite:
         for name, value in (headers or {}).items():
             merged = {k: v for k, v in merged.items() if k.lower() != name.lower()} | {name: value}
         lower = {k.lower(): v for k, v in merged.items()}
-        resource = _Resource(data, status, merged, lower.get("etag"), _parse_date(lower.get("last-modified")))
+        resource = _Resource(
+            data, status, merged, lower.get("etag"), _parse_date(lower.get("last-modified")), delay=delay
+        )
         with self._lock:
             self._routes[path] = resource
 
@@ -251,6 +257,11 @@ class LocalSite:
                 return None, bare + "/"
         return found, None
 
+    def _wait(self, raw_path: str) -> None:
+        res, _ = self._find(_norm(raw_path))
+        if res is not None and res.delay > 0:
+            time.sleep(res.delay)
+
     def _answer(self, raw_path: str, req: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         res, slash = self._find(_norm(raw_path))
         if slash is not None:
@@ -259,6 +270,7 @@ class LocalSite:
             return 404, {"Content-Type": "text/html; charset=utf-8"}, _NOT_FOUND
         headers, body = dict(res.headers), res.body
         compress = "gzip" in req.get("accept-encoding", "").lower() and len(body) > GZIP_MIN_SIZE
+        compress = compress and not any(k.lower() == "content-encoding" for k in res.headers)  # pre-encoded
         if res.status == 200 and compress and _is_text(res.headers.get("Content-Type", "")):
             if res.gzipped is None:
                 res.gzipped = gzip.compress(body, mtime=0)

@@ -10,18 +10,27 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
+from archive.archiver import Archiver, Saved
+from archive.article import Article
 from archive.store import StoreError
 from crawler.items import PageItem
 from pipeline import SkipPage, process
 
 log = logging.getLogger(__name__)
 
+INDEX_RETRY_PAUSES = (1, 4, 15)  # seconds between attempts when the database is locked or down
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
 
 class ArchivePipeline:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
-        self.stats = crawler.stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -35,32 +44,49 @@ class ArchivePipeline:
         try:
             article = await loop.run_in_executor(runtime.executor, process, page)
         except SkipPage as skip:
-            self._count(f"skipped/{skip.reason}")
+            self._count(f"skipped/{skip.reason}", page.url)
             raise DropItem(f"{page.url}: {skip}") from None
         except BrokenProcessPool:
-            self._count("failed/extractor_crashed")
+            runtime.restart_workers()  # the pool is unusable once a worker died; the next page gets a new one
+            self._count("failed/extractor_crashed", page.url)
             raise DropItem(f"{page.url}: the extraction worker crashed") from None
         except Exception as exc:  # a page must never stop the crawl; the reason is counted
-            self._count("failed/extract_error")
+            self._count("failed/extract_error", page.url)
             log.warning(
                 "%s: extraction failed for %s: %s: %s", spider.name, page.url, type(exc).__name__, exc
             )
             raise DropItem(f"{page.url}: extraction failed") from None
         try:
-            saved = runtime.archiver.save(article)
-        except StoreError as exc:
-            self._count("failed/store")
-            log.error("%s: %s", spider.name, exc)
-            # The disk is full or read-only: every further page would fail the same way.
-            asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="store_error"))
-            raise DropItem(str(exc)) from None
+            saved = await self._save(runtime.archiver, article)
+        except (StoreError, SQLAlchemyError) as exc:
+            # The disk is full or read-only, or the index is gone: every further page would fail
+            # the same way, so this source stops here; what is archived stays consistent.
+            problem = (
+                str(exc) if isinstance(exc, StoreError) else f"cannot write to the index: {_first_line(exc)}"
+            )
+            self._count("failed/store" if isinstance(exc, StoreError) else "failed/index", page.url)
+            log.error("%s: %s", spider.name, problem)
+            if spider.fatal_error is None:
+                spider.fatal_error = problem
+                asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="archive_error"))
+            raise DropItem(problem) from None
         if saved.status == "duplicate":
             self._count("unchanged")
-            self._count("skipped/duplicate_url")
+            self._count("skipped/duplicate_url", page.url)
             raise DropItem(f"{page.url}: already archived as {saved.path}")
         self._count("new")
         log.info("%s: archived %s", spider.name, saved.path)
         return item
 
-    def _count(self, key: str) -> None:
-        self.stats.inc_value(f"newsarchive/{key}")
+    async def _save(self, archiver: Archiver, article: Article) -> Saved:
+        """Archive the article, waiting out a locked or briefly unreachable database."""
+        for pause in INDEX_RETRY_PAUSES:
+            try:
+                return archiver.save(article)
+            except (OperationalError, InterfaceError) as exc:
+                log.warning("the index is unavailable (%s); retrying in %s s", _first_line(exc), pause)
+                await asyncio.sleep(pause)
+        return archiver.save(article)
+
+    def _count(self, key: str, url: str | None = None) -> None:
+        self.crawler.spider._count(key, url=url)  # type: ignore[union-attr]

@@ -46,6 +46,10 @@ def summary_table(results: list[SourceResult]) -> str:
             f"{k}×{v}" for k, v in result.reasons.items() if k.startswith("seed_failed/")]  # fmt: skip
         if reasons:
             lines.append("    " + ", ".join(reasons))
+        for reason, urls in result.examples.items():
+            if reason != "skipped/duplicate_url":
+                more = result.reasons.get(reason, len(urls)) - len(urls)
+                lines.append(f"      {reason}: " + " ".join(urls) + (f" (+{more} more)" if more > 0 else ""))
         if result.error:
             lines.append(f"    error: {result.error}")
     return "\n".join(lines)

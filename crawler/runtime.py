@@ -39,6 +39,12 @@ class CrawlRuntime:
                 )
         return self._executor
 
+    def restart_workers(self) -> None:
+        """Replace a pool broken by a crashed worker (a page that killed its extractor)."""
+        broken, self._executor = self._executor, None
+        if broken is not None:
+            broken.shutdown(wait=False, cancel_futures=True)
+
     def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)

@@ -35,5 +35,15 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
         "LOGSTATS_INTERVAL": 0,
         "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
         "ITEM_PIPELINES": {"crawler.pipelines.ArchivePipeline": 300},
+        "DOWNLOADER_MIDDLEWARES": {
+            "crawler.addresses.AddressGuardMiddleware": 50,
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "crawler.robots.StrictRobotsTxtMiddleware": 100,
+        },
+        "DNS_RESOLVER": "crawler.addresses.GuardedResolver",
+        "NEWSARCHIVE_BLOCKED_ADDRESSES": list(crawl.blocked_addresses),
+        # Section pages are followed up to max_depth (the spider counts); every other chain
+        # (sitemap index → sitemap → ...) ends here, so a trap cannot recurse for ever.
+        "DEPTH_LIMIT": max(crawl.max_depth + 2, 6),
         "NEWSARCHIVE_MAX_DEPTH": crawl.max_depth,
     }

@@ -20,6 +20,7 @@ from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutErro
 from twisted.python.failure import Failure
 
 from archive.identity import clean_url, is_http_url, url_key
+from crawler.addresses import BlockedAddress
 from crawler.config import SourceConfig
 from crawler.feeds import NotAFeed, parse_feed
 from crawler.items import PageItem
@@ -27,6 +28,8 @@ from crawler.runtime import CrawlRuntime
 from pipeline.page import Page
 
 log = logging.getLogger(__name__)
+
+EXAMPLES_PER_REASON = 5
 
 # Without allow patterns, a link on a section page is taken for an article when its path looks
 # like one: a date, a long number or a long slug. Listing pages (tags, authors, pages) do not.
@@ -58,6 +61,8 @@ class NewsSpider(SitemapSpider):
         self.seeds_ok = 0
         self.seeds_failed = 0
         self.close_reason: str | None = None
+        self.fatal_error: str | None = None  # why the archive could not be written, if so
+        self.examples: dict[str, list[str]] = {}  # reason -> a few URLs, for the summary
         super().__init__(**kw)
         self._links = LinkExtractor(deny=source.deny)  # hosts are checked by _allowed (ports and all)
 
@@ -76,7 +81,7 @@ class NewsSpider(SitemapSpider):
         try:
             entries = parse_feed(response.body, response.url)
         except NotAFeed as exc:
-            self._count("seed_failed/not_a_feed")
+            self._count("seed_failed/not_a_feed", url=response.url)
             self.seeds_failed += 1
             log.warning("%s: %s is not a feed: %s", self.name, response.url, exc)
             return []
@@ -97,7 +102,7 @@ class NewsSpider(SitemapSpider):
             else:
                 articles.append(request.url)
         if not sitemaps and not articles:
-            self._count("seed_failed/not_a_sitemap")
+            self._count("seed_failed/not_a_sitemap", url=response.url)
         return [*sitemaps, *self.article_requests(articles, "sitemap", {})]
 
     def parse_section(self, response: Response) -> Iterable[Request]:
@@ -133,7 +138,9 @@ class NewsSpider(SitemapSpider):
                 continue
             url = clean_url(raw)
             if not self._allowed(url):
-                self._count("skipped/offsite" if not self._on_allowed_host(url) else "skipped/filtered")
+                self._count(
+                    "skipped/offsite" if not self._on_allowed_host(url) else "skipped/filtered", url=url
+                )
                 continue
             key = url_key(url)
             if key in self._seen:
@@ -147,11 +154,13 @@ class NewsSpider(SitemapSpider):
             if url in known:
                 continue
             if self._requested >= self.max_articles:
-                self._count("capped")
+                self._count("capped", url=url)
                 continue
             self._requested += 1
             meta = {"via": via, "hints": hints.get(raw, {})}
-            yield Request(url, self.parse_article, errback=self.article_failed, meta=meta)
+            # dont_filter: duplicates are already weeded out above, and a redirect loop must reach
+            # REDIRECT_MAX_TIMES (and its errback) instead of vanishing in Scrapy's dupefilter.
+            yield Request(url, self.parse_article, errback=self.article_failed, meta=meta, dont_filter=True)
 
     def _on_allowed_host(self, url: str) -> bool:
         host = urlsplit(url).hostname or ""
@@ -188,35 +197,55 @@ class NewsSpider(SitemapSpider):
 
     def article_failed(self, failure: Failure) -> None:
         reason = failure_reason(failure)
-        if reason == "robots_txt":
-            self._count("skipped/robots_txt")
-        else:
-            self._count(f"failed/{reason}")
-        log.info("%s: %s: %s", self.name, reason, failure.request.url)  # type: ignore[attr-defined]
+        request = failure.request  # type: ignore[attr-defined]
+        url = (request.meta.get("redirect_urls") or [request.url])[0]  # the URL discovery gave
+        self._count("skipped/robots_txt" if reason == "robots_txt" else f"failed/{reason}", url=url)
+        log.info("%s: %s: %s", self.name, reason, url)
 
     def seed_failed(self, failure: Failure) -> None:
         reason = failure_reason(failure)
         request = failure.request  # type: ignore[attr-defined]
         if not request.meta.get("sitemap_child") and not request.meta.get("section_depth"):
             self.seeds_failed += 1
-        self._count(f"seed_failed/{reason}")
+        self._count(f"seed_failed/{reason}", url=request.url)
         log.warning("%s: cannot read %s: %s", self.name, request.url, reason)
 
     def closed(self, reason: str) -> None:
         self.close_reason = reason
 
-    def _count(self, key: str, n: int = 1) -> None:
+    def _count(self, key: str, n: int = 1, url: str | None = None) -> None:
+        """Count an outcome in the crawl stats; for skips and failures keep a few example URLs
+        so the summary can say which pages were passed over and why."""
         if n:
             self.crawler.stats.inc_value(f"newsarchive/{key}", n)
+        if url is not None:
+            examples = self.examples.setdefault(key, [])
+            if len(examples) < EXAMPLES_PER_REASON:
+                examples.append(url)
+
+
+_IGNORED_REASONS = (
+    ("robots", "robots_txt"),
+    ("blocked address", "blocked_address"),
+    ("redirect", "too_many_redirects"),
+    ("maxsize", "too_large"),
+    ("max size", "too_large"),
+)
 
 
 def failure_reason(failure: Failure) -> str:
     """A short code for why a request failed: http_404, timeout, dns, robots_txt, ..."""
     if failure.check(HttpError):
         return f"http_{failure.value.response.status}"
+    if failure.check(BlockedAddress):
+        return "blocked_address"
     if failure.check(IgnoreRequest):
-        return "robots_txt" if "robots" in str(failure.value).lower() else "ignored"
-    if failure.check(TimeoutError, TCPTimedOutError):
+        message = str(failure.value).lower()
+        for needle, reason in _IGNORED_REASONS:
+            if needle in message:
+                return reason
+        return "ignored"
+    if failure.check(TimeoutError, TCPTimedOutError) or "Timeout" in failure.type.__name__:
         return "timeout"
     if failure.check(DNSLookupError):
         return "dns"

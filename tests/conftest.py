@@ -77,7 +77,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 def write_config(folder: Path, sources: list[dict], *, database: str | None = None, **sections: dict) -> Path:
     """A config.yaml in ``folder`` with fast, local-friendly crawl settings."""
-    crawl = {"download_delay": 0, "retry_times": 0, "download_timeout": 10, "extract_workers": 1}
+    crawl = {
+        "download_delay": 0,
+        "retry_times": 0,
+        "download_timeout": 10,
+        "extract_workers": 1,
+        "blocked_addresses": [],
+    }  # the test sites live on 127.0.0.1
     crawl.update(sections.pop("crawl", {}))
     data: dict = {"archive": {"dir": "news"}, "crawl": crawl, "sources": sources, **sections}
     if database:

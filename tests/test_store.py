@@ -230,8 +230,9 @@ def test_files_lists_articles_only_in_stable_order(tmp_path: Path) -> None:
     (tmp_path / ".git" / "hidden.md").write_text("x")
     (tmp_path / "a" / "2025" / "01" / ".tmp-abc.md").write_text("left by a killed process")
     assert list(store.files()) == ["a/2025/01/x.md", "a/2025/02/y.md", "b/2025/01/z.md"]
-    assert store.remove_stale_temporaries() == 1
-    assert temporaries(tmp_path) == []
+    (tmp_path / "b" / "2025" / "01" / ".tmp-def.md").write_text("another source's, being written")
+    assert store.remove_temporaries("a") == 1
+    assert temporaries(tmp_path) == [tmp_path / "b" / "2025" / "01" / ".tmp-def.md"]
 
 
 def test_missing_root_has_no_files(tmp_path: Path) -> None:
