@@ -44,14 +44,16 @@ def clean_url(url: str) -> str:
         for pair in parts.query.split("&")
         if pair and not _TRACKING_PARAM.match(unquote_plus(pair.split("=")[0]))
     )
-    path = _SESSION_IN_PATH.sub("", parts.path) or "/"
-    return urlunsplit((scheme, host, path, query, ""))
+    return urlunsplit((scheme, host, parts.path or "/", query, ""))
 
 
 def url_key(url: str) -> str:
     """A fixed-length key under which a URL is looked up: equal for URLs that differ only in
     tracking parameters, fragment, parameter order, percent-encoding or host case."""
-    return hashlib.sha256(canonicalize_url(clean_url(url)).encode("utf-8")).hexdigest()
+    # A session id in the path (/a;jsessionid=X) stays in the URL that is requested (some servers
+    # need it) but not in the key: the same article under two sessions is one article.
+    key = _SESSION_IN_PATH.sub("", canonicalize_url(clean_url(url)))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
 def article_uid(url: str) -> str:

@@ -137,16 +137,15 @@ class NewsSpider(SitemapSpider):
             if not is_http_url(raw):
                 continue
             url = clean_url(raw)
-            if not self._allowed(url):
-                self._count(
-                    "skipped/offsite" if not self._on_allowed_host(url) else "skipped/filtered", url=url
-                )
-                continue
             key = url_key(url)
             if key in self._seen:
                 continue
             self._seen.add(key)
-            fresh[url] = raw
+            if not self._on_allowed_host(url):
+                self._count("skipped/offsite", url=url)  # a feed pointing elsewhere: worth a look
+            elif self._allowed(url):
+                fresh[url] = raw
+            # else: excluded by the source's allow/deny patterns, as the user asked: not counted
         self._count("discovered", len(fresh))
         known = self.runtime.archiver.index.known(fresh)
         self._count("unchanged", len(known))

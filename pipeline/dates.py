@@ -14,10 +14,39 @@ _ISO = re.compile(
     r"\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?\s*$",  # zone
     re.IGNORECASE,
 )
-_LOCAL = re.compile(  # 2025年02月07日 15:51, 2025/2/7 15:51, 07.02.2025, 15:51 Uhr
-    r"(?:(\d{4})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})\s*日?|(\d{1,2})\.(\d{1,2})\.(\d{4}))"
-    r"(?:[,\s]*(?:um\s*)?(\d{1,2})[:：时](\d{2})(?:[:：分](\d{2}))?)?"
+_RFC2822 = re.compile(r"^\s*(?:[A-Za-z]{3},?\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s+\d{1,2}:\d{2}")
+_MONTHS = {
+    1: "january jan januar jänner janvier janv enero ene gennaio genn gen janeiro januari",
+    2: "february feb februar février févr fevrier febrero febbraio fevereiro fev februari",
+    3: "march mar märz maerz mrz mars marzo março marco maart",
+    4: "april apr avril avr abril aprile",
+    5: "may mai mayo maggio maio mei",
+    6: "june jun juni juin junio giugno junho",
+    7: "july jul juli juillet juil julio luglio julho",
+    8: "august aug août aout agosto ago augustus",
+    9: "september sep sept septembre septiembre setiembre settembre setembro set",
+    10: "october oct oktober okt octobre octubre ottobre outubro out",
+    11: "november nov novembre noviembre novembro",
+    12: "december dec dezember dez décembre decembre diciembre dic dicembre dezembro",
+}
+MONTH_NUMBER = {name: number for number, names in _MONTHS.items() for name in names.split()}
+_MONTH = "|".join(sorted(MONTH_NUMBER, key=len, reverse=True))
+_DAY_FIRST = rf"(?<!\d)(?P<d1>\d{{1,2}})(?:\.|er|º)?\s*(?:de\s+)?(?P<mn1>{_MONTH})\b\.?,?\s*(?:de\s+|del\s+)?(?P<y1>\d{{4}})"
+_MONTH_FIRST = rf"\b(?P<mn2>{_MONTH})\b\.?\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y2>\d{{4}})"
+_NUMERIC = (
+    r"(?P<y3>(?:19|20)\d{2})\s*[年/.\-년]\s*(?P<m3>\d{1,2})\s*[月/.\-월]\s*(?P<d3>\d{1,2})(?!\d)\s*[日일]?"
+    r"|(?P<d4>\d{1,2})\.\s?(?P<m4>\d{1,2})\.\s?(?P<y4>(?:19|20)\d{2})"
+    r"|(?P<a5>\d{1,2})/(?P<b5>\d{1,2})/(?P<y5>(?:19|20)\d{2})"
 )
+_TIME = (
+    r"(?:[\s,|·•—–\-(（]|um|at|à|a las|alle|om|kl\.|T)*"
+    r"(?P<hour>\d{1,2})\s*(?:[:：時시h]|\.(?=\d{2}\s*Uhr))\s*(?P<minute>\d{2})(?:\s*[:：分](?P<second>\d{2}))?\s*[分초]?"
+    r"\s*(?P<ampm>[ap]\.?\s?m\.?(?![a-z]))?\s*(?:Uhr)?\s*(?P<zone>Z\b|UTC|GMT|[+-]\d{2}:?\d{2}|[ECMP][SD]T\b|CES?T\b|MES?Z\b|BST\b|[JK]ST\b)?"
+)
+_LOCAL = re.compile(rf"(?:{_DAY_FIRST}|{_MONTH_FIRST}|{_NUMERIC})(?:{_TIME})?", re.IGNORECASE)
+_ZONES = {"EST": -5, "EDT": -4, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7, "CET": 1, "CEST": 2,
+          "MEZ": 1, "MESZ": 2, "BST": 1, "JST": 9, "KST": 9}  # fmt: skip
+_URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?=[/_.-]|$|\D)")
 
 
 def parse_date(text: str | None, zone: str) -> tuple[datetime, bool] | None:
@@ -36,22 +65,67 @@ def parse_date(text: str | None, zone: str) -> tuple[datetime, bool] | None:
             return None
         return _zoned(moment, offset, tz), hour is not None
     try:
+        if not _RFC2822.match(text):
+            raise ValueError("not RFC 2822")
         moment = parsedate_to_datetime(text)  # RSS pubDate: "Fri, 07 Feb 2025 15:51:13 +0800"
         return (moment if moment.tzinfo else moment.replace(tzinfo=tz)), True
     except (TypeError, ValueError, IndexError):
         pass
-    match = _LOCAL.search(text)
-    if match:
-        y1, m1, d1, d2, m2, y2, hour, minute, second = match.groups()
-        year, month, day = (y1, m1, d1) if y1 else (y2, m2, d2)
-        try:
-            moment = datetime(
-                int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
-            )
-        except ValueError:
-            return None
-        return moment.replace(tzinfo=tz), hour is not None
+    return find_date(text, zone)
+
+
+def find_date(text: str, zone: str) -> tuple[datetime, bool] | None:
+    """The first date written out in ``text`` (a byline: "2025年02月07日 15:51", "07.02.2025, 15:51 Uhr",
+    "7. Februar 2025", "February 7, 2025 3:51 PM EST"), with the time of day when one follows it."""
+    for match in _LOCAL.finditer(text[:2000]):
+        found = _local_match(match, ZoneInfo(zone))
+        if found:
+            return found
     return None
+
+
+def _local_match(match: re.Match, tz: ZoneInfo) -> tuple[datetime, bool] | None:
+    g = match.groupdict()
+    if g["y1"]:
+        year, month, day = g["y1"], MONTH_NUMBER[g["mn1"].lower()], g["d1"]
+    elif g["y2"]:
+        year, month, day = g["y2"], MONTH_NUMBER[g["mn2"].lower()], g["d2"]
+    elif g["y3"]:
+        year, month, day = g["y3"], g["m3"], g["d3"]
+    elif g["y4"]:
+        year, month, day = g["y4"], g["m4"], g["d4"]
+    else:  # 07/02/2025: day first unless that cannot be; both readings possible means no date
+        a, b = int(g["a5"]), int(g["b5"])
+        if a <= 12 and b <= 12 and a != b:
+            return None
+        year, month, day = g["y5"], (a if b > 12 else b), (b if b > 12 else a)
+    hour, minute, second = int(g["hour"] or 0), int(g["minute"] or 0), int(g["second"] or 0)
+    ampm = (g["ampm"] or "").replace(".", "").replace(" ", "").lower()
+    if ampm == "pm" and hour < 12:
+        hour += 12
+    elif ampm == "am" and hour == 12:
+        hour = 0
+    try:
+        moment = datetime(int(year), int(month), int(day), hour, minute, second)
+    except ValueError:
+        return None
+    zone = (g["zone"] or "").upper()
+    if zone in _ZONES:
+        return moment.replace(tzinfo=timezone(timedelta(hours=_ZONES[zone]))), True
+    if zone and not re.fullmatch(r"Z|UTC|GMT|[+-]\d{2}:?\d{2}", zone):
+        zone = ""  # an abbreviation that names several zones (CST: China, Cuba, US Central)
+    return _zoned(moment, zone or None, tz), g["hour"] is not None
+
+
+def date_from_url(url: str, zone: str) -> datetime | None:
+    """/2025/02/07/, /20250207/ or /2025-02-07- in a URL's path: a day, the last resort."""
+    match = _URL_DATE.search(url.split("?")[0])
+    if not match:
+        return None
+    try:
+        return datetime(*map(int, match.groups()), tzinfo=ZoneInfo(zone))
+    except ValueError:
+        return None
 
 
 def _zoned(moment: datetime, offset: str | None, tz: ZoneInfo) -> datetime:

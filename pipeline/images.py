@@ -33,14 +33,18 @@ def real_source(img: etree._Element) -> str | None:
 
 
 def protect_images(tree: etree._Element, base_url: str) -> dict[str, str]:
-    """Give each image a stand-in source trafilatura keeps; returns stand-in → real absolute URL."""
+    """Give each image a stand-in source trafilatura keeps; returns stand-in → real absolute URL.
+    Tracking pixels and images without a real source are removed; a <figcaption> becomes a paragraph,
+    so that the caption stays right below its picture."""
     real: dict[str, str] = {}
-    for img in tree.iter("img"):
-        if img.get("width") == "1" and img.get("height") == "1":
-            continue  # a tracking pixel
+    for caption in tree.iter("figcaption"):
+        caption.tag = "p"
+    for img in list(tree.iter("img")):
         source = real_source(img)
         url = urljoin(base_url, source) if source else ""
-        if not url.startswith(("http://", "https://")):
+        pixel = img.get("width") in ("0", "1") and img.get("height") in ("0", "1")
+        if pixel or not url.startswith(("http://", "https://")):
+            _drop(img)
             continue
         stand_in = STAND_IN.format(len(real))
         for attr in [
@@ -50,6 +54,19 @@ def protect_images(tree: etree._Element, base_url: str) -> dict[str, str]:
         img.set("src", stand_in)
         real[stand_in] = url
     return real
+
+
+def _drop(img: etree._Element) -> None:
+    parent = img.getparent()
+    if parent is None:
+        return
+    if img.tail:
+        previous = img.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + img.tail
+        else:
+            parent.text = (parent.text or "") + img.tail
+    parent.remove(img)
 
 
 def restore_images(body: etree._Element, real: dict[str, str]) -> None:

@@ -36,8 +36,11 @@ AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", 
 class PageMetadata:
     html_lang: str | None = None
     canonical: str | None = None
+    canonical_absolute: bool = False  # written as a full URL, not resolved against the fetched one
     title_tag: str | None = None
     h1: str | None = None
+    headings: list[tuple[int, str]] = field(default_factory=list)  # (1 or 2, text) of <h1>/<h2>, in order
+    og_url: str | None = None
     meta: dict[str, str] = field(default_factory=dict)  # first value of each lower-cased name/property
     time_published: str | None = None  # <time datetime> marked as publication, or the first one
     ld_headline: str | None = None
@@ -49,6 +52,8 @@ class PageMetadata:
     ld_description: str | None = None
     ld_publisher: str | None = None
     ld_is_article: bool = False
+    ld_body: str | None = None  # articleBody
+    ld_section: str | None = None
 
     def first_meta(self, names: tuple[str, ...]) -> tuple[str, str] | None:
         """(name, value) of the first of ``names`` present with a non-empty value."""
@@ -65,14 +70,15 @@ def read_metadata(tree: lxml_html.HtmlElement, base_url: str) -> PageMetadata:
     for link in tree.iterfind(".//link[@rel]"):
         if "canonical" in link.get("rel", "").lower().split() and link.get("href"):
             found.canonical = urljoin(base_url, link.get("href").strip())
+            found.canonical_absolute = bool(re.match(r"(?i)\s*(https?:)?//", link.get("href")))
             break
     title = tree.find(".//title")
     found.title_tag = _text(title.text_content()) if title is not None else None
-    for h1 in tree.iter("h1"):
-        text = _text(h1.text_content())
-        if text:
-            found.h1 = text
-            break
+    for heading in tree.iter("h1", "h2"):
+        text = heading_text(heading)
+        if text and len(found.headings) < 40:
+            found.headings.append((int(heading.tag[1]), text))
+    found.h1 = next((text for level, text in found.headings if level == 1), None)
     for meta in tree.iter("meta"):
         name = (
             meta.get("property") or meta.get("name") or meta.get("itemprop") or meta.get("http-equiv") or ""
@@ -80,9 +86,25 @@ def read_metadata(tree: lxml_html.HtmlElement, base_url: str) -> PageMetadata:
         value = _text(meta.get("content"))
         if name and value:
             found.meta.setdefault(name.strip().lower(), value)
+    og_url = found.meta.get("og:url")
+    found.og_url = urljoin(base_url, og_url) if og_url else None
     found.time_published = _time_element(tree)
     _read_json_ld(tree, found, base_url)
     return found
+
+
+def heading_text(elem: lxml_html.HtmlElement) -> str | None:
+    """Visible text of a heading: ruby annotations (<rt>, <rp>: furigana), scripts and comments left out."""
+
+    def visible(node: lxml_html.HtmlElement) -> str:
+        parts = [node.text or ""]
+        for child in node:
+            if isinstance(child.tag, str) and child.tag not in ("rt", "rp", "script", "style"):
+                parts.append(visible(child))
+            parts.append(child.tail or "")
+        return "".join(parts)
+
+    return _text(visible(elem))
 
 
 def _time_element(tree: lxml_html.HtmlElement) -> str | None:
@@ -120,6 +142,7 @@ def _read_json_ld(tree: lxml_html.HtmlElement, found: PageMetadata, base_url: st
             found.ld_image = found.ld_image or (urljoin(base_url, image) if image else None)
             found.ld_lang = found.ld_lang or _text(_first(node.get("inLanguage")))
             found.ld_description = found.ld_description or _text(_first(node.get("description")))
+            found.ld_body = found.ld_body or _text(_first(node.get("articleBody")))
             publisher = _names(node.get("publisher"))
             found.ld_publisher = found.ld_publisher or (publisher[0] if publisher else None)
 

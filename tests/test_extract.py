@@ -405,7 +405,9 @@ def test_language(lang: str | None, head: str, default: str | None, expected: st
 @pytest.mark.parametrize(
     ("canonical", "fetched", "site_domains", "expected"),
     [
-        ("/world/harbour-plan-approved?utm_source=x", URL, [], "https://news.example.com/world/harbour-plan-approved"),
+        ("/world/harbour-plan?utm_source=x", URL, [], URL),
+        ("/content/harbour-plan", URL, [], URL),  # relative, another path: resolved against a mirror's layout
+        ("https://news.example.com/world/harbour-plan-approved", URL, [], "https://news.example.com/world/harbour-plan-approved"),
         ("https://www.news.example.com/world/harbour", "https://m.news.example.com/world/harbour?from=app",
          [], "https://www.news.example.com/world/harbour"),
         ("https://aggregator.example.org/story/1", URL, [], URL),
@@ -413,12 +415,18 @@ def test_language(lang: str | None, head: str, default: str | None, expected: st
         ("http://news.example.com:99999/world/x", URL, [], URL),
         ("javascript:void(0)", URL, [], URL),
     ],
-    ids=["same-site", "www-vs-mobile", "other-site", "allowed-domain", "bad-port", "not-http"],
+    ids=["relative-same-path", "relative-other-path", "absolute-same-site", "www-vs-mobile", "other-site",
+         "allowed-domain", "bad-port", "not-http"],
 )  # fmt: skip
 def test_canonical_url(canonical: str, fetched: str, site_domains: list[str], expected: str) -> None:
     head = f'<link rel="canonical" href="{canonical}">'
     article = extract(make_page(html(head=head), url=fetched, site_domains=site_domains))
     assert article.url == expected
+
+
+def test_relative_canonical_believed_when_og_url_agrees() -> None:
+    head = '<link rel="canonical" href="/world/harbour-plan-approved"><meta property="og:url" content="https://news.example.com/world/harbour-plan-approved">'
+    assert extract(make_page(html(head=head))).url == "https://news.example.com/world/harbour-plan-approved"
 
 
 def test_fetched_url_is_cleaned() -> None:
@@ -457,7 +465,9 @@ def test_tag_listing_is_skipped() -> None:
 
 def test_short_article_listed_by_the_publisher_is_kept() -> None:
     """A feed or sitemap entry is an article by the publisher's word: kept however short."""
-    page = html(title="Video: the launch", h1="Video: the launch", paragraphs=["Watch the rocket lift off at dawn."])
+    page = html(
+        title="Video: the launch", h1="Video: the launch", paragraphs=["Watch the rocket lift off at dawn."]
+    )
     assert "Watch the rocket lift off" in extract(make_page(page, via="sitemap")).body
     with pytest.raises(SkipPage) as caught:
         extract(make_page(page, via="section"))
@@ -491,3 +501,199 @@ def test_binary_served_as_html_is_skipped_not_crashing(body: bytes) -> None:
 
 def test_html_without_content_type_is_sniffed() -> None:
     assert extract(make_page(html(), content_type=None)).title == "Harbour plan approved"
+
+
+# --- golden pages: one stored page per tricky case (tests/fixtures/pages/tricky/) ----------------
+
+TRICKY = FIXTURES / "pages" / "tricky"
+ZH_CITY = [
+    "滨江市今日召开新闻发布会，介绍城市更新计划的最新进展。",
+    "据介绍，改造工程包括道路拓宽、管网更新和公共空间建设，总投资超过十亿元。",
+    "专家认为，城市更新不仅要改善居住条件，",
+]
+GOLDEN = {
+    "byline_date_zh.html": dict(
+        page=dict(url="https://news.example.cn/2025/0207/a1.html", timezone="Asia/Shanghai", lang=None),
+        title="滨江市城市更新计划公布", published=datetime(2025, 2, 7, 15, 51, tzinfo=SHANGHAI),
+        authors=["王小明"], lang="zh-CN", present=ZH_CITY, absent=["相关新闻", "财政预算", "京ICP备", "关于我们"],
+    ),
+    "gbk_undeclared.html": dict(
+        page=dict(url="https://news.example.cn/a/2.html", content_type="text/html", timezone="Asia/Shanghai", lang=None),
+        title="老城区改造明年春天启动", published=datetime(2025, 2, 7, 8, 30, tzinfo=SHANGHAI),
+        authors=[], lang="zh-CN", present=ZH_CITY, absent=["热门新闻", "今日天气晴好", "京ICP备"],
+    ),
+    "big5_meta.html": dict(  # declared in <meta> only; the server's header says ISO-8859-1
+        page=dict(url="https://news.example.tw/a/3.html", content_type="text/html; charset=ISO-8859-1",
+                  timezone="Asia/Taipei", lang=None),
+        title="捷運新路線明年通車", published=datetime(2025, 2, 7, 9, 30, tzinfo=CST), date_source="meta",
+        authors=[], lang="zh-Hant", present=["台北市政府今天宣布，捷運新路線將於明年年底通車", "交通局指出，新路線全長十五公里"],
+        absent=["版權所有"],
+    ),
+    "jsonld_timezone.html": dict(
+        page=dict(url="https://gazette.example.com/news/harbour", timezone="America/New_York", lang="en"),
+        title="Harbour plan approved after decade of debate",
+        published=datetime(2025, 3, 9, 23, 30, tzinfo=timezone(timedelta(hours=-5))), date_source="json-ld",
+        modified=datetime(2025, 3, 10, 8, 15, tzinfo=timezone(timedelta(hours=-4))),
+        authors=["Jane Roe", "John Doe"], lang="en", present=EN[:3], absent=["Reader comment", "Staff Writer"],
+    ),
+    "title_site_suffix.html": dict(
+        page=dict(url="https://battery-news.de/2025/02/07/harbour-plan/", timezone="Europe/Berlin", lang="de"),
+        title="Harbour plan approved in Tennessee", date_source="byline",
+        published=datetime(2025, 2, 7, 15, 51, tzinfo=ZoneInfo("Europe/Berlin")),
+        authors=[], lang="en", present=EN[:3], absent=["Battery-News.de", "Posted on"],
+    ),
+    "title_og_differs.html": dict(
+        page=dict(url="https://zeitung.example.de/lokales/hafenplan", timezone="Europe/Berlin", lang="de"),
+        title="Stadtrat beschließt den neuen Hafenplan", date_source="byline",
+        published=datetime(2025, 2, 7, 15, 51, tzinfo=ZoneInfo("Europe/Berlin")),
+        authors=["Max Mustermann"], lang="de-DE",
+        present=["Der Stadtrat hat am Dienstag nach jahrelanger Debatte den neuen Hafenplan beschlossen."],
+        absent=["Lokales", "Beispielzeitung", "Redakteur"],
+    ),
+    "lazy_images.html": dict(
+        page=dict(url="https://news.example.com/gallery/harbour", lang="en"),
+        title="The harbour in pictures", published=None, authors=[], lang="en",
+        present=[
+            "![The harbour at dawn](https://news.example.com/media/harbour-dawn.jpg)\n\nFishing boats leave the harbour at dawn.",
+            "![A crane on the quay](https://cdn.example.net/pics/crane/640)\n\nThe old crane will be restored.",
+            "![The fish market](https://news.example.com/media/market-800.jpg)",
+            EN[2],
+        ],
+        absent=["pixel.gif", "blank.gif", "placeholder", "data:image"],
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_golden_page(name: str) -> None:
+    expected = GOLDEN[name]
+    article = extract(make_page((TRICKY / name).read_bytes(), **expected["page"]))
+    assert article.title == expected["title"]
+    assert article.published == expected["published"]
+    if expected["published"] is not None:
+        assert article.published.utcoffset() == expected["published"].utcoffset()
+    if "date_source" in expected:
+        assert article.date_source == expected["date_source"]
+    assert article.modified == expected.get("modified")
+    assert article.authors == expected["authors"]
+    assert article.lang == expected["lang"]
+    for sentence in expected["present"]:
+        assert sentence in article.body
+    for clutter in expected["absent"]:
+        assert clutter not in article.body
+    assert "\ufffd" not in article.body + article.title
+
+
+def test_golden_pages_are_stored_in_their_charsets() -> None:
+    """The charset cases only test something while the stored bytes are not UTF-8."""
+    for name, codec in [("gbk_undeclared.html", "gbk"), ("big5_meta.html", "big5")]:
+        body = (TRICKY / name).read_bytes()
+        with pytest.raises(UnicodeDecodeError):
+            body.decode("utf-8")
+        body.decode(codec)
+    assert b"charset" not in (TRICKY / "gbk_undeclared.html").read_bytes()
+
+
+# --- dates written out, URL dates ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "has_time"),
+    [
+        ("7. Februar 2025", datetime(2025, 2, 7, tzinfo=SHANGHAI), False),
+        ("7. Februar 2025 um 10:30 Uhr", datetime(2025, 2, 7, 10, 30, tzinfo=SHANGHAI), True),
+        ("07.02.2025, 15.51 Uhr", datetime(2025, 2, 7, 15, 51, tzinfo=SHANGHAI), True),
+        ("February 7, 2025 3:51 PM EST", datetime(2025, 2, 7, 15, 51, tzinfo=timezone(timedelta(hours=-5))), True),
+        ("Feb. 7, 2025", datetime(2025, 2, 7, tzinfo=SHANGHAI), False),
+        ("3 mars 2021 à 14h05", datetime(2021, 3, 3, 14, 5, tzinfo=SHANGHAI), True),
+        ("Publicado el 12 de marzo de 2021", datetime(2021, 3, 12, tzinfo=SHANGHAI), False),
+        ("2025年2月7日 15時51分", datetime(2025, 2, 7, 15, 51, tzinfo=SHANGHAI), True),
+        ("2025년 2월 7일 15시 51분", datetime(2025, 2, 7, 15, 51, tzinfo=SHANGHAI), True),
+        ("2005-04-27 14:32更新 来源：千龙新闻网", datetime(2005, 4, 27, 14, 32, tzinfo=SHANGHAI), True),
+        ("2005年3月11日12:12", datetime(2005, 3, 11, 12, 12, tzinfo=SHANGHAI), True),
+        ("13/02/2025", datetime(2025, 2, 13, tzinfo=SHANGHAI), False),
+    ],
+)  # fmt: skip
+def test_parse_written_dates(text: str, expected: datetime, has_time: bool) -> None:
+    moment, with_time = parse_date(text, "Asia/Shanghai")
+    assert moment == expected and moment.utcoffset() == expected.utcoffset()
+    assert with_time is has_time
+
+
+@pytest.mark.parametrize("text", ["07/02/2025", "Omar 12, 2020", "10:30 Uhr", "Seite 2 von 2025"])
+def test_ambiguous_or_partial_dates_are_not_read(text: str) -> None:
+    assert parse_date(text, "UTC") is None
+
+
+def test_date_from_url_is_the_last_resort() -> None:
+    url = "https://news.example.com/2025/02/07/harbour-plan"
+    article = extract(make_page(html(), url=url))
+    assert article.published == datetime(2025, 2, 7, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert article.date_source in ("url", "trafilatura")  # htmldate reads URLs too
+    head = '<meta property="article:published_time" content="2025-02-09T10:00:00Z">'
+    assert extract(make_page(html(head=head), url=url)).date_source == "meta"
+
+
+def test_byline_gives_the_time_of_day_to_a_day_found_elsewhere() -> None:
+    head = json_ld({"@type": "NewsArticle", "datePublished": "2025-02-07"})
+    byline = '<p class="article-meta">Stand: 07.02.2025, 15:51 Uhr</p>'
+    article = extract(make_page(html(head=head, before=byline)))
+    assert article.published == datetime(2025, 2, 7, 15, 51, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert article.date_source == "byline"
+
+
+# --- authors and titles, more cases --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "authors"),
+    [
+        ("Von Max Mustermann, Redakteur", ["Max Mustermann"]),
+        ("Felix Schröder und Jörg Soldwisch, dpa", ["Felix Schröder", "Jörg Soldwisch", "dpa"]),
+        ("Jane Roe (AFP)", ["Jane Roe"]),
+        ("Test Times", []),  # the site's own name is not an author
+        ("记者 王小明", ["王小明"]),
+    ],
+)
+def test_author_cleaning(content: str, authors: list[str]) -> None:
+    head = f'<meta name="author" content="{content}"><meta property="og:site_name" content="Test Times">'
+    assert extract(make_page(html(head=head))).authors == authors
+
+
+def test_logo_h1_is_not_the_title() -> None:
+    page = html(title="Harbour plan approved - Test Times", h1="Test Times",
+                before="<h2>Harbour plan approved</h2>")  # fmt: skip
+    assert extract(make_page(page)).title == "Harbour plan approved"
+
+
+def test_visible_headline_preferred_over_a_shorter_seo_title() -> None:
+    head = '<meta property="og:title" content="Harbour plan approved - Test Times">'
+    page = html(
+        head=head, title="Harbour plan approved - Test Times", h1="Harbour plan approved by the council"
+    )
+    assert extract(make_page(page)).title == "Harbour plan approved by the council"
+
+
+def test_page_without_any_title_is_named_by_its_first_sentence() -> None:
+    page = f"<html><body><table><tr><td>{''.join(f'<p>{p}</p>' for p in EN)}</td></tr></table></body></html>"
+    assert (
+        extract(make_page(page)).title
+        == "The regional council met on Tuesday to discuss the long-delayed plan for the…"
+    )
+    zh = f"<html><body><div>{''.join(f'<p>{p}</p>' for p in ZH)}</div></body></html>"
+    assert extract(make_page(zh, lang="zh-CN")).title == "春节至今，DeepSeek热度持续攀升。"
+
+
+# --- decoding, more cases ------------------------------------------------------------------------
+
+
+def test_utf8_page_with_stray_windows_1252_bytes_behind_a_latin1_header() -> None:
+    text = '<html><head><meta charset="utf-8"><title>Grüße</title></head><body><p>Grüße aus Köln, schön.</p>'
+    body = text.encode("utf-8") + "<p>It’s a stray quote.</p></body></html>".encode("cp1252")
+    decoded, encoding = decode_html(body, "text/html; charset=windows-1252")
+    assert encoding == "utf-8" and "Grüße aus Köln, schön." in decoded and "It’s a stray quote." in decoded
+
+
+def test_text_double_encoded_upstream_is_repaired() -> None:
+    page = '<html><head><meta charset="utf-8"></head><body><p>Ewald Ferlemann und sein Leben fÃ¼r die VÃ¶gel.</p></body></html>'
+    assert "für die Vögel" in decode_html(page.encode("utf-8"), "text/html")[0]

@@ -1,0 +1,125 @@
+"""What a page's byline says when its metadata does not: the visible date line ("2005-04-27 14:32 来源：…",
+"07.02.2025, 15:51 Uhr") and the author line ("By Jane Roe", "记者 张三"). Plain functions over an lxml
+tree; they return raw strings, read by ``dates`` and ``authors``."""
+
+from __future__ import annotations
+
+import re
+
+from lxml import html as lxml_html
+
+from pipeline.dates import find_date
+
+_DATE_MARK = re.compile(
+    r"date|time|publi|posted|byline|dateline|meta|info|fecha|datum|zeit|stamp|author|source|post-?head|article-?head",
+    re.IGNORECASE,
+)
+_AUTHOR_MARK = re.compile(
+    r"author|byline|writer|reporter|autor|auteur|verfasser|journalist|by-?line", re.IGNORECASE
+)
+_SKIP = {"script", "style", "noscript", "option", "select", "textarea", "button", "nav", "footer", "aside"}
+_CJK_AUTHOR = re.compile(
+    r"(?:作者|记者|撰文|文|编辑|責任編集|記者|기자)\s*[:：/／|]?\s*([\u4e00-\u9fff·]{2,4}(?:[、，,\s]+[\u4e00-\u9fff·]{2,4}){0,3})"
+)
+MAX_LINE = 200
+MAX_ELEMENTS = 4000
+
+
+def byline_date(tree: lxml_html.HtmlElement, zone: str) -> str | None:
+    """The page's date line: a short text in an element marked as a date/byline (else any short text that
+    reads as a date with a time of day), looked for from the headline on. None when nothing reads as a date."""
+    start = _headline(tree)
+    marked: str | None = None
+    timed: str | None = None
+    for count, elem in enumerate(_after(tree, start)):
+        if count > MAX_ELEMENTS:
+            break
+        marks = " ".join(filter(None, (elem.get("class"), elem.get("id"), elem.get("itemprop"))))
+        if marked is None and marks and _DATE_MARK.search(marks):
+            text = _line(elem.text_content())
+            found = text and any(c.isdigit() for c in text) and find_date(text, zone)
+            if found:
+                if found[1]:
+                    return text
+                marked = text
+        if timed is None:
+            for text in (elem.text, elem.tail):
+                text = _line(text or "")
+                found = text and any(c.isdigit() for c in text) and find_date(text, zone)
+                if found and found[1] and elem.tag != "a":
+                    timed = text
+                    break
+        if timed and marked:
+            break
+    return timed if timed and (not marked or _same_day(timed, marked, zone)) else marked or timed
+
+
+def byline_authors(tree: lxml_html.HtmlElement) -> list[str]:
+    """The text of the first element marked as the author or byline (rel=author, itemprop=author,
+    class="byline"), outside comments and forms; else a CJK author line ("记者 张三")."""
+    for elem in tree.iter():
+        if not isinstance(elem.tag, str) or elem.tag in _SKIP or elem.tag in ("label", "input", "form"):
+            continue
+        rel, prop = (elem.get("rel") or "").lower(), (elem.get("itemprop") or "").lower()
+        marks = " ".join(filter(None, (elem.get("class"), elem.get("id"))))
+        if not ("author" in rel.split() or prop == "author" or (marks and _AUTHOR_MARK.search(marks))):
+            continue
+        if _COMMENT.search(marks) or _inside_skipped(elem) or _in_comments(elem):
+            continue
+        if elem.tag == "meta":
+            text = elem.get("content") or ""
+        else:
+            name = elem.find(".//*[@itemprop='name']")
+            text = (name.get("content") or name.text_content()) if name is not None else elem.text_content()
+        text = _line(text, 120)
+        if text and not _NOT_A_NAME.search(text):
+            return [text]
+    for text in tree.itertext():
+        match = _CJK_AUTHOR.search(text[:200]) if len(text) <= 200 else None
+        if match:
+            return re.split(r"[、，,\s]+", match.group(1))
+    return []
+
+
+_COMMENT = re.compile(
+    r"comment|respond|reply|discussion|kommentar|sidebar|widget|related|teaser", re.IGNORECASE
+)
+_NOT_A_NAME = re.compile(r"(?:says|said|sagt|schreibt|écrit|dice)\s*:?$|^name\s*\*?$", re.IGNORECASE)
+
+
+def _in_comments(elem: lxml_html.HtmlElement) -> bool:
+    for ancestor in elem.iterancestors():
+        marks = " ".join(filter(None, (ancestor.get("class"), ancestor.get("id"))))
+        if ancestor.tag in ("form", "footer", "aside") or (marks and _COMMENT.search(marks)):
+            return True
+    return False
+
+
+def _headline(tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement | None:
+    for h1 in tree.iter("h1"):
+        if h1.text_content().strip():
+            return h1
+    return None
+
+
+def _after(tree: lxml_html.HtmlElement, start: lxml_html.HtmlElement | None):
+    """Elements from ``start`` on (itself included) in document order, then those before it."""
+    elements = [e for e in tree.iter() if isinstance(e.tag, str) and e.tag not in _SKIP]
+    index = elements.index(start) if start is not None and start in elements else 0
+    for elem in elements[index:] + elements[:index]:
+        if not _inside_skipped(elem):
+            yield elem
+
+
+def _inside_skipped(elem: lxml_html.HtmlElement) -> bool:
+    return any(a.tag in _SKIP for a in elem.iterancestors())
+
+
+def _line(text: str, limit: int = MAX_LINE) -> str | None:
+    text = " ".join(text.split())
+    return text if text and len(text) <= limit else None
+
+
+def _same_day(a: str, b: str, zone: str) -> bool:
+    found_a, found_b = find_date(a, zone), find_date(b, zone)
+    return bool(found_a and found_b and found_a[0].date() == found_b[0].date())
