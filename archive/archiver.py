@@ -14,8 +14,11 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 
 from archive.article import Article
+from archive.fetchstate import FetchInfo, FetchStates
 from archive.index import ArchiveIndex
-from archive.render import MAINROAD_LAYOUT, Layout, render
+from archive.models import ArticleRow
+from archive.render import MAINROAD_LAYOUT, Layout, quote, render
+from archive.revisions import Revisions
 from archive.store import MarkdownStore, relative_path
 
 log = logging.getLogger(__name__)
@@ -23,7 +26,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Saved:
-    status: str  # "new" or "duplicate"
+    status: str  # "new", "duplicate", "revised" or "unchanged" (the last two: revisits)
     path: str  # relative to the archive folder
     article_id: int
 
@@ -33,6 +36,8 @@ class Archiver:
         self.store = store
         self.index = index
         self.layout = layout
+        self.states = FetchStates(index.session)
+        self.revisions = Revisions(store, self.states, layout)
 
     @classmethod
     def open(cls, archive_dir: Path, database_url: str, layout: Layout = MAINROAD_LAYOUT) -> Archiver:
@@ -41,8 +46,11 @@ class Archiver:
     def close(self) -> None:
         self.index.close()
 
-    def save(self, article: Article) -> Saved:
+    def save(self, article: Article, fetch: FetchInfo | None = None) -> Saved:
         existing = self.index.by_uid(article.uid) or self.index.find(article.fetched_url)
+        if existing is not None and fetch is not None and fetch.revisit_of == existing.id:
+            revised = self.revisions.revise(existing, article, fetch)
+            return Saved("revised" if revised else "unchanged", existing.path, existing.id)
         if existing is not None:
             self.index.add_aliases(existing.id, [article.url, article.fetched_url, *article.aliases])
             return Saved("duplicate", existing.path, existing.id)
@@ -57,6 +65,9 @@ class Archiver:
             if existing is None:
                 raise
             return Saved("duplicate", existing.path, existing.id)
+        if fetch is not None and (fetch.etag or fetch.last_modified):
+            with self.index.session.begin() as session:  # validators for the revisits' conditional GET
+                self.states.checked(session, row.id, fetch, row.first_seen)
         log.debug("archived %s as %s", article.url, path)
         return Saved("new", path, row.id)
 
@@ -65,3 +76,21 @@ class Archiver:
         if self.index.path_taken(path):  # two ids sharing a 10-character prefix: use the whole id
             path = path.removesuffix(f"{article.uid[:10]}.md") + f"{article.uid}.md"
         return path
+
+    def mark_deleted(self, article_id: int, status: str, since: str) -> None:
+        """Note in an article's front matter that it is deleted upstream (``since``: when first seen
+        gone, as written in its dates); the file stays, the row's size follows the file."""
+        with self.index.session() as session:
+            row = session.get(ArticleRow, article_id)
+        if row is None or not self.store.exists(row.path):
+            return
+        text = self.store.read(row.path)
+        end = text.find("\n---", 3)
+        if end < 0 or "\ndeleted:" in text[:end]:
+            return
+        extra = f"\ndeleted: {quote(since)}\ndeleted_status: {quote(status)}"
+        size = self.store.write(row.path, text[:end] + extra + text[end:])
+        with self.index.session.begin() as session:
+            fresh = session.get(ArticleRow, article_id)
+            if fresh is not None:
+                fresh.size = size

@@ -29,6 +29,7 @@ class Article:
     thumbnail: str | None = None
     sitename: str | None = None
     aliases: list[str] = field(default_factory=list)  # other URLs that led to this article
+    revised: bool = False  # a later version of an archived article (the layout's lastmod shows)
 
     @property
     def uid(self) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
+from archive import reader, search
 from archive.article import Article
 from archive.identity import url_key
 from archive.models import ArticleRow, ArticleURL, Base, CrawlRun
@@ -47,6 +48,8 @@ class ArchiveIndex:
     def __init__(self, database_url: str):
         self.engine = make_engine(database_url)
         Base.metadata.create_all(self.engine)
+        reader.ensure_indexes(self.engine)
+        search.ensure_schema(self.engine)
         self.session = sessionmaker(self.engine, expire_on_commit=False)
 
     def close(self) -> None:
@@ -78,7 +81,7 @@ class ArchiveIndex:
             return session.scalar(select(ArticleRow.id).where(ArticleRow.path == path)) is not None
 
     def add_article(self, article: Article, path: str, size: int) -> ArticleRow:
-        """Insert the article and every URL that leads to it, in one transaction."""
+        """Insert the article, every URL that leads to it and its search entry, in one transaction."""
         seen = now()
         row = ArticleRow(
             uid=article.uid,
@@ -108,6 +111,8 @@ class ArchiveIndex:
                 if key not in keys:
                     keys.add(key)
                     session.add(ArticleURL(url_key=key, url=url, article_id=row.id))
+            session.flush()
+            search.add(session, row.id, article.title, article.body)
         return row
 
     def add_aliases(self, article_id: int, urls: Iterable[str]) -> None:

@@ -101,3 +101,60 @@ class SourceLock(Base):
     owner: Mapped[str] = mapped_column(String(300))
     acquired_at: Mapped[datetime]
     heartbeat_at: Mapped[datetime]
+
+
+# -- history: incremental re-crawls, revisits, revisions (see archive/fetchstate.py, archive/revisions.py)
+
+
+class FetchState(Base):
+    """What the last complete read of a feed or sitemap answered (ETag, Last-Modified) and, for a
+    child of a sitemap index, the ``lastmod`` its index gave then: the next crawl asks with
+    If-None-Match / If-Modified-Since, and skips a child whose ``lastmod`` did not change."""
+
+    __tablename__ = "fetch_state"
+
+    url_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    lastmod: Mapped[str | None] = mapped_column(String(64))  # from the parent sitemap index
+    entries: Mapped[int] = mapped_column(Integer, default=0)  # article URLs it (and its children) listed
+    checked_at: Mapped[datetime]
+
+
+class ArticleCheck(Base):
+    """Per archived article: the validators of its last full download, when it was last checked
+    (the revisit schedule counts from it), and whether it is gone upstream."""
+
+    __tablename__ = "article_checks"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    checked_at: Mapped[datetime | None]
+    checks: Mapped[int] = mapped_column(Integer, default=0)
+    gone_status: Mapped[str | None] = mapped_column(String(16))  # "404", "410", "redirect"
+    gone_first_seen: Mapped[datetime | None]  # when first seen gone (this episode)
+    gone_seen: Mapped[int] = mapped_column(Integer, default=0)
+    deleted_at: Mapped[datetime | None] = mapped_column(index=True)  # confirmed deleted upstream
+    warc_file: Mapped[str | None] = mapped_column(Text)
+    warc_offset: Mapped[int | None] = mapped_column(Integer)
+
+
+class Revision(Base):
+    """An earlier version of an article, kept as a file under ``.revisions/`` beside the article."""
+
+    __tablename__ = "revisions"
+    __table_args__ = (Index("ix_revisions_article_number", "article_id", "number", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)  # version number of the kept text: 1 = first archived
+    path: Mapped[str] = mapped_column(String(1024))  # the kept file, relative to the archive folder
+    title: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    fetched_at: Mapped[datetime]  # when that version was downloaded
+    replaced_at: Mapped[datetime]  # when the next version was found
+    changed: Mapped[str] = mapped_column(String(8))  # what the next version changed: title, body, both
+    chars_added: Mapped[int] = mapped_column(Integer, default=0)
+    chars_removed: Mapped[int] = mapped_column(Integer, default=0)

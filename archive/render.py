@@ -22,10 +22,15 @@ SUMMARY_LENGTH = 50
 # (key, constant value) pairs; None marks a key computed from the article.
 Layout = Sequence[tuple[str, Any]]
 
+# A layout value meaning "computed, but only for a revised article" (the default layout's lastmod:
+# written when a revisit found the text changed, absent otherwise).
+IF_REVISED = "\0if-revised"
+
 # The seed's layout, for callers that have no configuration (tests, reindex of a bare folder).
 MAINROAD_LAYOUT: Layout = (
     ("title", None),
     ("date", None),
+    ("lastmod", IF_REVISED),
     ("summary", None),
     ("categories", None),
     ("lang", None),
@@ -88,6 +93,10 @@ def render(article: Article, layout: Layout = MAINROAD_LAYOUT) -> str:
     values = computed_fields(article)
     lines = ["---"]
     for key, constant in layout:
+        if isinstance(constant, str) and constant == IF_REVISED:
+            if not article.revised:
+                continue
+            constant = None
         value = values.get(key) if constant is None else constant
         if value is None:
             continue

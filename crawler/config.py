@@ -31,6 +31,7 @@ from pydantic import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from archive.render import IF_REVISED
 from crawler.addresses import DEFAULT_BLOCKED, parse_networks
 
 FRONT_MATTER_COMPUTED = frozenset(
@@ -42,7 +43,7 @@ MAINROAD_STATIC: dict[str, Any] = {
     "mathjax": False, "sidebar": "right", "widgets": ["search", "recent", "taglist"],
 }  # fmt: skip
 DEFAULT_FIELDS = [
-    "title", "date", "summary", "categories", "lang", "translations", "tags", "menu", "thumbnail",
+    "title", "date", "lastmod", "summary", "categories", "lang", "translations", "tags", "menu", "thumbnail",
     "lead", "comments", "authorbox", "pager", "toc", "mathjax", "sidebar", "widgets",
 ]  # fmt: skip
 
@@ -266,6 +267,8 @@ class FrontMatterConfig(_Model):
         for key in (k for k in keys if k not in self.drop):
             if key in self.static:
                 value = self.static[key]
+            elif key == "lastmod" and self.fields is None and key not in self.add:
+                value = IF_REVISED  # the default layout: only once a revisit found the text changed
             else:
                 value = None if key in FRONT_MATTER_COMPUTED else MAINROAD_STATIC.get(key)
             layout.append((key, list(value) if isinstance(value, list) else value))
@@ -313,6 +316,21 @@ class ArchiveConfig(_Model):
         return self
 
 
+class RevisitConfig(_Model):
+    """When archived articles are fetched again to catch edits and deletions (ages since first archived)."""
+
+    every_run_for: Seconds = 3 * 3600.0  # revisited on every crawl while younger than this
+    at: list[Seconds] = [6 * 3600.0, 86400.0, 3 * 86400.0, 7 * 86400.0, 30 * 86400.0]  # then once at each age
+    confirm_deleted_after: Seconds = 3600.0  # a deletion must be seen twice, this far apart
+
+    @field_validator("at")
+    @classmethod
+    def _increasing(cls, value: list[float]) -> list[float]:
+        if any(b <= a for a, b in zip(value, value[1:], strict=False)):
+            raise ValueError("ages must increase, e.g. [6h, 24h, 3d, 7d, 30d]")
+        return value
+
+
 class CrawlConfig(_Model):
     user_agent: str = "newsarchive/0.1 (+https://github.com/newsarchive/newsarchive)"
     obey_robots_txt: bool = True
@@ -332,6 +350,8 @@ class CrawlConfig(_Model):
     blocked_addresses: list[Annotated[str, AfterValidator(_check_network)]] = Field(
         default_factory=lambda: list(DEFAULT_BLOCKED)
     )
+    revisit: RevisitConfig = Field(default_factory=RevisitConfig)
+    mark_deleted: bool = True  # write deleted/deleted_status into the front matter of deleted articles
 
 
 class DaemonConfig(_Model):

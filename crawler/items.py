@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from archive.fetchstate import FetchInfo
 from pipeline.page import Page
 
 
 @dataclass
 class PageItem:
     page: Page
+    fetch: FetchInfo | None = None  # validators of the response; the article id for a revisit
 
     def __repr__(self) -> str:  # Scrapy logs items; never the whole page body
         return f"PageItem({self.page.url})"

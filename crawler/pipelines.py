@@ -14,6 +14,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from archive.archiver import Archiver, Saved
 from archive.article import Article
+from archive.fetchstate import FetchInfo
 from archive.store import StoreError
 from crawler.items import PageItem
 from pipeline import SkipPage, process
@@ -57,7 +58,7 @@ class ArchivePipeline:
             )
             raise DropItem(f"{page.url}: extraction failed") from None
         try:
-            saved = await self._save(runtime.archiver, article)
+            saved = await self._save(runtime.archiver, article, item.fetch)
         except (StoreError, SQLAlchemyError) as exc:
             # The disk is full or read-only, or the index is gone: every further page would fail
             # the same way, so this source stops here; what is archived stays consistent.
@@ -70,6 +71,12 @@ class ArchivePipeline:
                 spider.fatal_error = problem
                 asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="archive_error"))
             raise DropItem(problem) from None
+        if saved.status in ("revised", "unchanged"):  # a revisit (see crawler/revisit.py)
+            self._count(f"revisit/{saved.status}", page.url if saved.status == "revised" else None)
+            if saved.status == "unchanged":
+                raise DropItem(f"{page.url}: unchanged since {saved.path}")
+            log.info("%s: new revision of %s", spider.name, saved.path)
+            return item
         if saved.status == "duplicate":
             self._count("unchanged")
             self._count("skipped/duplicate_url", page.url)
@@ -78,15 +85,15 @@ class ArchivePipeline:
         log.info("%s: archived %s", spider.name, saved.path)
         return item
 
-    async def _save(self, archiver: Archiver, article: Article) -> Saved:
+    async def _save(self, archiver: Archiver, article: Article, fetch: FetchInfo | None = None) -> Saved:
         """Archive the article, waiting out a locked or briefly unreachable database."""
         for pause in INDEX_RETRY_PAUSES:
             try:
-                return archiver.save(article)
+                return archiver.save(article, fetch)
             except (OperationalError, InterfaceError) as exc:
                 log.warning("the index is unavailable (%s); retrying in %s s", _first_line(exc), pause)
                 await asyncio.sleep(pause)
-        return archiver.save(article)
+        return archiver.save(article, fetch)
 
     def _count(self, key: str, url: str | None = None) -> None:
         self.crawler.spider._count(key, url=url)  # type: ignore[union-attr]

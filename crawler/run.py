@@ -104,7 +104,7 @@ def run_crawl(
                 log.info("%s: removed temporary files of an interrupted crawl", source.name)
             run_id = archiver.index.start_run(source.name, trigger)
             crawler = process.create_crawler(NewsSpider)
-            process.crawl(crawler, source=source, runtime=runtime, limit=limit)
+            process.crawl(crawler, source=source, runtime=runtime, limit=limit, crawl=config.crawl)
             crawlers.append((source.name, run_id, crawler))
         if crawlers:
             _run_process(process, crawlers, locks, progress)

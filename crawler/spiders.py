@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import AsyncIterator, Iterable
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,9 +21,12 @@ from scrapy.spiders import SitemapSpider
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
 
+from archive.fetchstate import FetchInfo, Validators
 from archive.identity import clean_url, is_http_url, url_key
+from archive.render import local_time
+from crawler import revisit
 from crawler.addresses import BlockedAddress
-from crawler.config import SourceConfig
+from crawler.config import CrawlConfig, SourceConfig
 from crawler.feeds import NotAFeed, parse_feed
 from crawler.items import PageItem
 from crawler.runtime import CrawlRuntime
@@ -48,8 +53,25 @@ class NewsSpider(SitemapSpider):
     name = "news"
     sitemap_follow = [""]  # every child of a sitemap index; articles are filtered per URL
 
-    def __init__(self, source: SourceConfig, runtime: CrawlRuntime, limit: int | None = None, **kw: Any):
+    def __init__(
+        self,
+        source: SourceConfig,
+        runtime: CrawlRuntime,
+        limit: int | None = None,
+        crawl: CrawlConfig | None = None,
+        **kw: Any,
+    ):
         self.source = source
+        self.crawl_config = crawl or CrawlConfig()
+        self.states = runtime.archiver.states
+        # Conditional GET of feeds and sitemaps: validators from earlier runs, and those of the
+        # seeds read this run, stored when the crawl finishes unless an article they listed
+        # could not be fetched (failed, capped): then the next run reads them in full again.
+        self._stored: dict[str, Validators] = {}
+        self._pending: dict[str, Validators] = {}
+        self._incomplete: set[str] = set()
+        self._lastmods: dict[str, str] = {}  # sitemap child URL -> lastmod in its index
+        self._entries: Counter[str] = Counter()  # seed URL -> article URLs it (and its children) listed
         self.runtime = runtime
         self.name = source.name
         self.sitemap_urls = list(source.sitemaps)
@@ -69,15 +91,61 @@ class NewsSpider(SitemapSpider):
     # -- discovery ------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
+        self._stored = self.states.validators([*self.source.feeds, *self.source.sitemaps])
         for url in self.source.feeds:
-            yield Request(url, self.parse_feed, errback=self.seed_failed, meta={"seed": "feed"})
+            yield self._conditional(url, self.parse_feed, {"seed": "feed"})
         for url in self.source.sitemaps:
-            yield Request(url, self._parse_sitemap, errback=self.seed_failed, meta={"seed": "sitemap"})
+            yield self._conditional(url, self._parse_sitemap, {"seed": "sitemap"})
         for url in self.source.start_urls:
             meta = {"seed": "section", "section_depth": 0}
             yield Request(url, self.parse_section, errback=self.seed_failed, meta=meta)
+        for due in revisit.due_articles(self.states, self.name, self.crawl_config.revisit, datetime.now(UTC)):
+            meta = {"via": "revisit", "revisit_of": due.article_id, "handle_httpstatus_list": [304, 404, 410]}
+            yield Request(
+                due.url, self.parse_article, errback=self.article_failed, meta=meta,
+                headers=due.validators.headers(), dont_filter=True,
+            )  # fmt: skip
+
+    def _conditional(
+        self, url: str, callback: Any, meta: dict[str, Any], lastmod: str | None = None
+    ) -> Request:
+        """A feed or sitemap request carrying the validators of its last complete read."""
+        stored = self._stored.get(url)
+        meta = {**meta, "handle_httpstatus_list": [304], "lastmod": lastmod}
+        headers = stored.headers() if stored else {}
+        return Request(url, callback, errback=self.seed_failed, meta=meta, headers=headers)
+
+    def _not_modified(self, response: Response, kind: str) -> list[Request]:
+        """A 304: nothing changed since the last complete read; nothing more to do. Its articles
+        count as discovered and unchanged, as they would have with a full read."""
+        if response.meta.get("seed"):
+            self.seeds_ok += 1
+        self._count(f"not_modified/{kind}")
+        url = (response.meta.get("redirect_urls") or [response.url])[0]
+        self._unchanged_seed(self._stored.get(url), response.meta.get("seeds", []))
+        return []
+
+    def _unchanged_seed(self, stored: Validators | None, seeds: list[str]) -> None:
+        entries = stored.entries if stored is not None else 0
+        self._count("discovered", entries)
+        self._count("unchanged", entries)
+        for seed in seeds:
+            self._entries[seed] += entries
+
+    def _read_completely(self, response: Response) -> str:
+        """Note a seed read in full (its validators are stored at the end); returns its URL."""
+        url = (response.meta.get("redirect_urls") or [response.url])[0]
+        header = response.headers.get
+        self._pending[url] = Validators(
+            (header("ETag") or b"").decode("latin-1") or None,
+            (header("Last-Modified") or b"").decode("latin-1") or None,
+            response.meta.get("lastmod"),
+        )
+        return url
 
     def parse_feed(self, response: Response) -> Iterable[Request]:
+        if response.status == 304:
+            return self._not_modified(response, "feed")
         try:
             entries = parse_feed(response.body, response.url)
         except NotAFeed as exc:
@@ -89,21 +157,45 @@ class NewsSpider(SitemapSpider):
         hints = {
             e.url: {k: v for k, v in (("title", e.title), ("published", e.published)) if v} for e in entries
         }
-        return self.article_requests([e.url for e in entries], "feed", hints)
+        seeds = [self._read_completely(response)]
+        return self.article_requests([e.url for e in entries], "feed", hints, seeds)
 
     def _parse_sitemap(self, response: Response) -> Iterable[Request]:
+        if response.status == 304:
+            return self._not_modified(response, "sitemap")
         if response.meta.get("seed"):
             self.seeds_ok += 1
-        sitemaps: list[Request] = []
+        children: list[str] = []
         articles: list[str] = []
         for request in super()._parse_sitemap(response):
             if request.callback == self._parse_sitemap:
-                sitemaps.append(request.replace(errback=self.seed_failed, meta={"sitemap_child": True}))
+                children.append(request.url)
             else:
                 articles.append(request.url)
-        if not sitemaps and not articles:
+        if not children and not articles:
             self._count("seed_failed/not_a_sitemap", url=response.url)
-        return [*sitemaps, *self.article_requests(articles, "sitemap", {})]
+            return []
+        seeds = [*response.meta.get("seeds", []), self._read_completely(response)]
+        # A child whose lastmod in the index is the one of its last complete read is not fetched;
+        # the others are fetched with conditional GET.
+        self._stored.update(self.states.validators(children))
+        sitemaps: list[Request] = []
+        for url in children:
+            lastmod, stored = self._lastmods.get(url), self._stored.get(url)
+            if lastmod and stored is not None and stored.lastmod == lastmod:
+                self._count("not_modified/sitemap_lastmod")
+                self._unchanged_seed(stored, seeds)
+                continue
+            meta = {"sitemap_child": True, "seeds": seeds}
+            sitemaps.append(self._conditional(url, self._parse_sitemap, meta, lastmod))
+        return [*sitemaps, *self.article_requests(articles, "sitemap", {}, seeds)]
+
+    def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+        index = getattr(entries, "type", None) == "sitemapindex"
+        for entry in entries:
+            if index and entry.get("loc") and entry.get("lastmod"):
+                self._lastmods[Request(entry["loc"]).url] = str(entry["lastmod"]).strip()
+            yield entry
 
     def parse_section(self, response: Response) -> Iterable[Request]:
         depth = response.meta.get("section_depth", 0)
@@ -129,7 +221,7 @@ class NewsSpider(SitemapSpider):
         return looks_like_article(url)
 
     def article_requests(
-        self, urls: list[str], via: str, hints: dict[str, dict[str, str]]
+        self, urls: list[str], via: str, hints: dict[str, dict[str, str]], seeds: list[str] | None = None
     ) -> Iterable[Request]:
         """Requests for the article URLs not archived yet, within this run's cap."""
         fresh: dict[str, str] = {}
@@ -147,6 +239,8 @@ class NewsSpider(SitemapSpider):
                 fresh[url] = raw
             # else: excluded by the source's allow/deny patterns, as the user asked: not counted
         self._count("discovered", len(fresh))
+        for seed in seeds or ():
+            self._entries[seed] += len(fresh)
         known = self.runtime.archiver.index.known(fresh)
         self._count("unchanged", len(known))
         for url, raw in fresh.items():
@@ -154,9 +248,10 @@ class NewsSpider(SitemapSpider):
                 continue
             if self._requested >= self.max_articles:
                 self._count("capped", url=url)
+                self._incomplete.update(seeds or ())
                 continue
             self._requested += 1
-            meta = {"via": via, "hints": hints.get(raw, {})}
+            meta = {"via": via, "hints": hints.get(raw, {}), "seeds": seeds or []}
             # dont_filter: duplicates are already weeded out above, and a redirect loop must reach
             # REDIRECT_MAX_TIMES (and its errback) instead of vanishing in Scrapy's dupefilter.
             yield Request(url, self.parse_article, errback=self.article_failed, meta=meta, dont_filter=True)
@@ -177,8 +272,11 @@ class NewsSpider(SitemapSpider):
     # -- articles -------------------------------------------------------------------------
 
     def parse_article(self, response: Response) -> Iterable[PageItem]:
-        self._count("fetched")
         redirects = response.meta.get("redirect_urls") or [response.url]
+        article_id = response.meta.get("revisit_of")
+        if article_id is not None and self._revisit_ended(response, article_id, redirects[0]):
+            return
+        self._count("fetched")
         page = Page(
             url=response.url,
             requested_url=redirects[0],
@@ -192,18 +290,52 @@ class NewsSpider(SitemapSpider):
             site_domains=self.allowed_domains,
             via=response.meta.get("via", "feed"),
         )
-        yield PageItem(page=page)
+        header = response.headers.get
+        fetch = FetchInfo(
+            (header("ETag") or b"").decode("latin-1") or None,
+            (header("Last-Modified") or b"").decode("latin-1") or None,
+            article_id,
+        )
+        yield PageItem(page=page, fetch=fetch)
+
+    def _revisit_ended(self, response: Response, article_id: int, requested: str) -> bool:
+        """Handle a revisit's answer that needs no extraction: 304 (unchanged), or the article gone
+        (404, 410, a redirect to the home page or a section page). True when handled."""
+        if response.status == 304:
+            self.states.not_modified(article_id)
+            self._count("not_modified/article")
+            return True
+        status = revisit.gone_status(response.status)
+        if status is None and revisit.is_listing_redirect(self.source, requested, response.url):
+            status = "redirect"
+        if status is None:
+            return False
+        gone = self.states.gone(
+            article_id, status, timedelta(seconds=self.crawl_config.revisit.confirm_deleted_after)
+        )
+        self._count("revisit/gone", url=requested)
+        if gone.deleted:
+            self._count("revisit/deleted", url=requested)
+            log.warning("%s: %s is deleted upstream (%s)", self.name, requested, gone.status)
+            if self.crawl_config.mark_deleted:
+                self.runtime.archiver.mark_deleted(
+                    article_id, gone.status, local_time(gone.first_seen, self.source.timezone)
+                )
+        return True
 
     def article_failed(self, failure: Failure) -> None:
         reason = failure_reason(failure)
         request = failure.request  # type: ignore[attr-defined]
         url = (request.meta.get("redirect_urls") or [request.url])[0]  # the URL discovery gave
+        if _transient(reason):  # its feed must be read in full again next time, to retry it
+            self._incomplete.update(request.meta.get("seeds", ()))
         self._count("skipped/robots_txt" if reason == "robots_txt" else f"failed/{reason}", url=url)
         log.info("%s: %s: %s", self.name, reason, url)
 
     def seed_failed(self, failure: Failure) -> None:
         reason = failure_reason(failure)
         request = failure.request  # type: ignore[attr-defined]
+        self._incomplete.update(request.meta.get("seeds", ()))  # a sitemap index whose child failed
         if not request.meta.get("sitemap_child") and not request.meta.get("section_depth"):
             self.seeds_failed += 1
         self._count(f"seed_failed/{reason}", url=request.url)
@@ -211,6 +343,17 @@ class NewsSpider(SitemapSpider):
 
     def closed(self, reason: str) -> None:
         self.close_reason = reason
+        if reason == "finished" and self.fatal_error is None:
+            done = {
+                url: replace(v, entries=self._entries[url])
+                for url, v in self._pending.items()
+                if url not in self._incomplete
+            }
+            try:
+                self.states.remember(done)
+                self.states.forget(self._incomplete)
+            except Exception as exc:  # the next run reads everything in full: slower, not wrong
+                log.warning("%s: cannot store the feeds' validators: %s", self.name, exc)
 
     def _count(self, key: str, n: int = 1, url: str | None = None) -> None:
         """Count an outcome in the crawl stats; for skips and failures keep a few example URLs
@@ -227,9 +370,14 @@ _IGNORED_REASONS = (
     ("robots", "robots_txt"),
     ("blocked address", "blocked_address"),
     ("redirect", "too_many_redirects"),
-    ("maxsize", "too_large"),
-    ("max size", "too_large"),
 )
+
+
+def _transient(reason: str) -> bool:
+    """A failure worth retrying on the next run (not a 404, robots.txt, a page too large, ...)."""
+    if reason.startswith("http_"):
+        return reason in ("http_408", "http_429") or reason.startswith("http_5")
+    return reason not in ("robots_txt", "blocked_address", "too_large", "too_many_redirects", "ignored")
 
 
 def failure_reason(failure: Failure) -> str:
@@ -238,8 +386,10 @@ def failure_reason(failure: Failure) -> str:
         return f"http_{failure.value.response.status}"
     if failure.check(BlockedAddress):
         return "blocked_address"
+    message = str(failure.value).lower()
+    if "max size" in message or "maxsize" in message:  # refused by its Content-Length, or cut off
+        return "too_large"
     if failure.check(IgnoreRequest):
-        message = str(failure.value).lower()
         for needle, reason in _IGNORED_REASONS:
             if needle in message:
                 return reason

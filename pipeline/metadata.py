@@ -13,6 +13,7 @@ from urllib.parse import urljoin
 
 from lxml import html as lxml_html
 
+_MARKUP = re.compile(r"<[/!a-zA-Z]")
 ARTICLE_TYPES = {
     "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
     "backgroundnewsarticle", "reviewnewsarticle", "blogposting", "liveblogposting", "report",
@@ -73,7 +74,8 @@ def read_metadata(tree: lxml_html.HtmlElement, base_url: str) -> PageMetadata:
             found.canonical_absolute = bool(re.match(r"(?i)\s*(https?:)?//", link.get("href")))
             break
     title = tree.find(".//title")
-    found.title_tag = _text(title.text_content()) if title is not None else None
+    # An unclosed <title> swallows the markup after it: keep what precedes the first tag.
+    found.title_tag = _text(_MARKUP.split(title.text_content(), 1)[0]) if title is not None else None
     for heading in tree.iter("h1", "h2"):
         text = heading_text(heading)
         if text and len(found.headings) < 40:

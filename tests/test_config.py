@@ -358,8 +358,8 @@ def test_front_matter_add_drop_static(tmp_path):
     )
     layout = load_config(write(tmp_path, text)).archive.front_matter.layout()
     assert [key for key, _ in layout] == [
-        "title", "date", "summary", "categories", "lang", "translations", "tags", "menu", "thumbnail",
-        "lead", "authorbox", "pager", "sidebar", "widgets", "source_url", "authors", "author", "weight",
+        "title", "date", "lastmod", "summary", "categories", "lang", "translations", "tags", "menu",
+        "thumbnail", "lead", "authorbox", "pager", "sidebar", "widgets", "source_url", "authors", "author", "weight",
     ]  # fmt: skip
     values = dict(layout)
     assert values["sidebar"] == "left" and values["author"] == "Desk" and values["weight"] == 3
