@@ -134,3 +134,5 @@ def test_sigkill_mid_crawl_then_the_next_run_completes(site: LocalSite, tmp_path
         db.close()
     assert rows == sorted(p.relative_to(news).as_posix() for p in news.rglob("*.md"))
     assert statuses == ["failed", "ok"]  # the next run records the killed one's end
+    verify = newsarchive("verify", cwd=tmp_path)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
