@@ -1,5 +1,6 @@
 """Scrapy item pipeline: thin glue that sends each fetched page to an extraction worker (off the
-reactor) and keeps the resulting article in the archive."""
+reactor) and keeps the resulting article in the archive (in the archive's thread, also off the
+reactor)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
-from archive.archiver import Archiver, Saved
+from archive.archiver import Saved
 from archive.article import Article
 from archive.fetchstate import FetchInfo
 from archive.store import StoreError
 from crawler.items import PageItem
-from pipeline import SkipPage, process
+from crawler.runtime import CrawlRuntime
+from pipeline import SkipPage
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +43,8 @@ class ArchivePipeline:
         spider: Any = self.crawler.spider
         runtime = spider.runtime
         page = item.page
-        loop = asyncio.get_running_loop()
         try:
-            article = await loop.run_in_executor(runtime.executor, process, page)
+            article = await runtime.extract(page)
         except SkipPage as skip:
             self._count(f"skipped/{skip.reason}", page.url)
             raise DropItem(f"{page.url}: {skip}") from None
@@ -58,7 +59,7 @@ class ArchivePipeline:
             )
             raise DropItem(f"{page.url}: extraction failed") from None
         try:
-            saved = await self._save(runtime.archiver, article, item.fetch)
+            saved = await self._save(runtime, article, item.fetch)
         except (StoreError, SQLAlchemyError) as exc:
             # The disk is full or read-only, or the index is gone: every further page would fail
             # the same way, so this source stops here; what is archived stays consistent.
@@ -85,15 +86,15 @@ class ArchivePipeline:
         log.info("%s: archived %s", spider.name, saved.path)
         return item
 
-    async def _save(self, archiver: Archiver, article: Article, fetch: FetchInfo | None = None) -> Saved:
+    async def _save(self, runtime: CrawlRuntime, article: Article, fetch: FetchInfo | None = None) -> Saved:
         """Archive the article, waiting out a locked or briefly unreachable database."""
         for pause in INDEX_RETRY_PAUSES:
             try:
-                return archiver.save(article, fetch)
+                return await runtime.save(article, fetch)
             except (OperationalError, InterfaceError) as exc:
                 log.warning("the index is unavailable (%s); retrying in %s s", _first_line(exc), pause)
                 await asyncio.sleep(pause)
-        return archiver.save(article, fetch)
+        return await runtime.save(article, fetch)
 
     def _count(self, key: str, url: str | None = None) -> None:
         self.crawler.spider._count(key, url=url)  # type: ignore[union-attr]

@@ -1,22 +1,19 @@
-"""What every source's crawl in one process shares: the archive (files + index) and the pool of
-extraction workers. Created by ``run``, handed to spiders and the item pipeline."""
+"""What every source's crawl in one process shares: the archive (files + index), the pool of
+extraction workers and the thread that writes to the archive. Created by ``run``, handed to spiders
+and the item pipeline."""
 
 from __future__ import annotations
 
-import multiprocessing
+import asyncio
 import os
-import signal
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from archive.archiver import Archiver
-
-
-def _warm_up() -> None:
-    # Ctrl-C reaches the whole process group: the crawl process decides when to stop, and the
-    # workers finish the pages they have.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    import pipeline.extract  # noqa: F401  (pay trafilatura's import once per worker, at start)
+from archive.archiver import Archiver, Saved
+from archive.article import Article
+from archive.fetchstate import FetchInfo
+from crawler.workers import WorkerContext, extract, warm_up
+from pipeline import Page
 
 
 @dataclass
@@ -24,6 +21,7 @@ class CrawlRuntime:
     archiver: Archiver
     workers: int | None = None  # None: one per core; 0: a thread in this process
     _executor: Executor | None = field(default=None, init=False, repr=False)
+    _writer: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
 
     @property
     def executor(self) -> Executor:
@@ -34,10 +32,30 @@ class CrawlRuntime:
             else:
                 self._executor = ProcessPoolExecutor(
                     max_workers=self.workers or os.cpu_count() or 1,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_warm_up,
+                    mp_context=WorkerContext(),
+                    initializer=warm_up,
                 )
         return self._executor
+
+    async def extract(self, page: Page) -> Article:
+        """The page's article, from a worker; the reactor goes on meanwhile."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, extract, page)
+
+    async def save(self, article: Article, fetch: FetchInfo | None = None) -> Saved:
+        """Archive the article in the archive's own thread: writing the file (with its fsync) and
+        the index rows takes milliseconds the reactor spends downloading and feeding the workers
+        instead. One thread keeps the writes in the order they come, one at a time, as before."""
+        if self._in_memory_index():  # each thread would see its own empty in-memory database
+            return self.archiver.save(article, fetch)
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive")
+        return await asyncio.get_running_loop().run_in_executor(
+            self._writer, self.archiver.save, article, fetch
+        )
+
+    def _in_memory_index(self) -> bool:
+        url = self.archiver.index.engine.url
+        return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
     def restart_workers(self) -> None:
         """Replace a pool broken by a crashed worker (a page that killed its extractor)."""
@@ -46,6 +64,9 @@ class CrawlRuntime:
             broken.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)  # what was handed to it is written
+            self._writer = None
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None

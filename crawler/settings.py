@@ -34,6 +34,15 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
         "DEFAULT_DROPITEM_LOG_LEVEL": "INFO",  # skipped pages are counted by reason in the summary
         "LOGSTATS_INTERVAL": 0,
         "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
+        # Pending requests wait on disk (see crawler/diskqueue.py), so memory stays flat however many
+        # articles a sitemap lists.
+        "SCHEDULER": "crawler.diskqueue.RunDiskScheduler",
+        "NEWSARCHIVE_QUEUE_DIR": str(config.archive.dir / ".crawl-queue"),
+        # Items one response's output may have in the pipeline at once. An article response yields
+        # one item, and Scrapy starts this many asyncio tasks for every response (100 by default):
+        # the pages waiting for an extraction worker are those of different responses, bounded by
+        # SCRAPER_SLOT_MAX_ACTIVE_SIZE (5 MB of response bodies, some 30 pages), not by this.
+        "CONCURRENT_ITEMS": 1,
         "ITEM_PIPELINES": {"crawler.pipelines.ArchivePipeline": 300},
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.addresses.AddressGuardMiddleware": 50,
