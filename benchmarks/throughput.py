@@ -235,6 +235,7 @@ class Sample:
     t: float
     tree: int  # bytes, the whole tree
     rss: dict[int, int]  # pid -> bytes
+    pss: int  # the tree's proportional set size: shared pages (libraries) counted once, not per process
 
 
 @dataclass
@@ -282,6 +283,7 @@ class TreeSampler:
                 tree.append(pid)
                 stack.extend(children.get(pid, []))
         rss_by_pid: dict[int, int] = {}
+        pss = 0
         for pid in tree:
             if pid == self.root and not self.include_root:
                 continue
@@ -294,14 +296,29 @@ class TreeSampler:
             self.cpu[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
             self.names.setdefault(pid, stat[stat.index("(") + 1 : stat.rindex(")")])
             rss_by_pid[pid] = rss
-        self.samples.append(Sample(time.monotonic() - self._t0, sum(rss_by_pid.values()), rss_by_pid))
+            pss += _pss(pid)
+        self.samples.append(Sample(time.monotonic() - self._t0, sum(rss_by_pid.values()), rss_by_pid, pss))
 
     @property
     def peak(self) -> int:
         return max((s.tree for s in self.samples), default=0)
 
+    @property
+    def peak_pss(self) -> int:
+        return max((s.pss for s in self.samples), default=0)
+
     def peak_of(self, pid: int) -> int:
         return max((s.rss.get(pid, 0) for s in self.samples), default=0)
+
+
+def _pss(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 @dataclass
@@ -328,6 +345,7 @@ class CrawlDetails:
     main_rss: int  # peak
     samples: list[tuple[float, int, int]]  # (seconds, tree RSS, main RSS)
     at_peak: list[tuple[str, int]]  # the tree's processes at its peak: (name, RSS), largest first
+    peak_pss: int
 
 
 def children_cpu() -> float:
@@ -416,6 +434,7 @@ def pipeline_row(
         main_rss=sampler.peak_of(main),
         samples=[(s.t, s.tree, s.rss.get(main, 0)) for s in sampler.samples],
         at_peak=_at_peak(sampler, main),
+        peak_pss=sampler.peak_pss,
     )
     row.note = f"{counts['new']} archived, {counts['skipped']} skipped, {counts['failed']} failed; {counts['status']}"
     if py_spy is not None:
