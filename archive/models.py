@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -158,3 +158,21 @@ class Revision(Base):
     changed: Mapped[str] = mapped_column(String(8))  # what the next version changed: title, body, both
     chars_added: Mapped[int] = mapped_column(Integer, default=0)
     chars_removed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ResponseRecord(Base):
+    """Where the HTTP response an article version was extracted from is kept: a response record in
+    a WARC file under ``.warc/`` (see ``archive/provenance.py``)."""
+
+    __tablename__ = "responses"
+    __table_args__ = (Index("ix_responses_article_version", "article_id", "version", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)  # 1 = first archived, as numbered in ``revisions``
+    url: Mapped[str] = mapped_column(Text)  # the response's URL (after redirects): WARC-Target-URI
+    warc_file: Mapped[str] = mapped_column(Text)  # relative to the archive folder
+    warc_offset: Mapped[int] = mapped_column(BigInteger)  # of the response record's gzip member
+    warc_length: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[int] = mapped_column(Integer)
+    fetched_at: Mapped[datetime]

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from archive import search
+from archive import provenance, search
 from archive.identity import url_key
 from archive.index import ArchiveIndex
 from archive.models import ArticleRow, ArticleURL
@@ -163,11 +163,12 @@ class VerifyReport:
     unreadable: list[FileProblem] = field(default_factory=list)
     temporaries: list[str] = field(default_factory=list)
     not_searchable: int = 0  # rows without a search entry
+    responses: list[str] = field(default_factory=list)  # WARC records the index points at, missing or broken
 
     @property
     def ok(self) -> bool:
         return not (self.files_without_rows or self.rows_without_files or self.changed or self.unreadable
-                    or self.temporaries or self.not_searchable)  # fmt: skip
+                    or self.temporaries or self.not_searchable or self.responses)  # fmt: skip
 
 
 def verify(index: ArchiveIndex, store: MarkdownStore, zone_for: ZoneFor) -> VerifyReport:
@@ -193,6 +194,7 @@ def verify(index: ArchiveIndex, store: MarkdownStore, zone_for: ZoneFor) -> Veri
             elif sizes[path] not in (size, -1):
                 report.changed.append(path)
         report.not_searchable = search.missing(session)
+        report.responses = list(provenance.check(session, store.root))
     report.files_without_rows = sorted(p for p, size in sizes.items() if p not in indexed and size != -1)
     report.temporaries = sorted(_temporaries(store))
     return report

@@ -154,6 +154,7 @@ def _first_line(exc: BaseException) -> str:
 
 sys.modules.setdefault("crawler.cli", sys.modules[__name__])  # under `python -m`: one module, one group
 import crawler.cli_history  # noqa: E402,F401  (registers history, diff)
+import crawler.cli_provenance  # noqa: E402,F401  (registers raw)
 import crawler.cli_read  # noqa: E402,F401  (registers list, show, search, stats, export, reindex, verify, site)
 from crawler import cli_daemon  # noqa: E402,F401  (registers daemon, status, runs)
 

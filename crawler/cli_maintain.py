@@ -60,6 +60,8 @@ def verify_command(config_path: Path) -> None:
         click.echo(f"file changed since indexed: {path}")
     for path in report.temporaries:
         click.echo(f"leftover temporary file: {path}")
+    for problem in report.responses:
+        click.echo(f"archived response: {problem}")
     if report.not_searchable:
         click.echo(f"articles missing from the search index: {report.not_searchable:,}")
     summary = f"{_n(report.files, 'file')}, {_n(report.rows, 'row')}"

@@ -157,6 +157,8 @@ def show(config_path: Path, ref: str, as_json: bool) -> None:
         except (FrontMatterError, FileProblem) as exc:
             fail(f"{path}: {getattr(exc, 'problem', exc)}")
         data = readout.article_json(row) if row is not None else {"id": None, "path": path}
+        if row is not None:  # where each version's HTTP response is kept (`newsarchive raw`)
+            data["responses"] = readout.responses_json(session, row.id)
         click.echo(readout.json_line({**data, "front_matter": meta, "body": body}))
 
 

@@ -11,7 +11,7 @@ import os
 import re
 import zoneinfo
 from pathlib import Path
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 import yaml
@@ -352,6 +352,7 @@ class CrawlConfig(_Model):
     )
     revisit: RevisitConfig = Field(default_factory=RevisitConfig)
     mark_deleted: bool = True  # write deleted/deleted_status into the front matter of deleted articles
+    provenance: Literal["warc", "none"] = "warc"  # keep each archived version's response in a WARC file
 
 
 class DaemonConfig(_Model):
@@ -506,6 +507,7 @@ _MESSAGES = {  # pydantic error type -> human problem
     "path_type": "must be a file or folder path, got {value}",
     "greater_than": "must be > {gt}, got {value}",
     "greater_than_equal": "must be >= {ge}, got {value}",
+    "literal_error": "must be {expected}, got {value}",
     **dict.fromkeys(["bool_type", "bool_parsing"], "must be true or false, got {value}"),
     **dict.fromkeys(["dict_type", "model_type"], "must be a mapping (key: value), got {value}"),
     **dict.fromkeys(["float_type", "float_parsing"], "must be a number, got {value}"),

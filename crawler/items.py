@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from archive.fetchstate import FetchInfo
+from archive.provenance import RawResponse
 from pipeline.page import Page
 
 
@@ -12,6 +13,7 @@ from pipeline.page import Page
 class PageItem:
     page: Page
     fetch: FetchInfo | None = None  # validators of the response; the article id for a revisit
+    raw: RawResponse | None = None  # the response as received, for the archive writer only (provenance)
 
     def __repr__(self) -> str:  # Scrapy logs items; never the whole page body
         return f"PageItem({self.page.url})"

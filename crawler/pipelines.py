@@ -16,6 +16,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from archive.archiver import Saved
 from archive.article import Article
 from archive.fetchstate import FetchInfo
+from archive.provenance import RawResponse
 from archive.store import StoreError
 from crawler.items import PageItem
 from crawler.runtime import CrawlRuntime
@@ -59,7 +60,7 @@ class ArchivePipeline:
             )
             raise DropItem(f"{page.url}: extraction failed") from None
         try:
-            saved = await self._save(runtime, article, item.fetch)
+            saved = await self._save(runtime, article, item.fetch, item.raw)
         except (StoreError, SQLAlchemyError) as exc:
             # The disk is full or read-only, or the index is gone: every further page would fail
             # the same way, so this source stops here; what is archived stays consistent.
@@ -72,6 +73,8 @@ class ArchivePipeline:
                 spider.fatal_error = problem
                 asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="archive_error"))
             raise DropItem(problem) from None
+        finally:
+            item.raw = None  # kept (or not needed): no need to hold the bytes any longer
         if saved.status in ("revised", "unchanged"):  # a revisit (see crawler/revisit.py)
             self._count(f"revisit/{saved.status}", page.url if saved.status == "revised" else None)
             if saved.status == "unchanged":
@@ -86,15 +89,18 @@ class ArchivePipeline:
         log.info("%s: archived %s", spider.name, saved.path)
         return item
 
-    async def _save(self, runtime: CrawlRuntime, article: Article, fetch: FetchInfo | None = None) -> Saved:
+    async def _save(
+        self, runtime: CrawlRuntime, article: Article, fetch: FetchInfo | None = None,
+        raw: RawResponse | None = None,
+    ) -> Saved:  # fmt: skip
         """Archive the article, waiting out a locked or briefly unreachable database."""
         for pause in INDEX_RETRY_PAUSES:
             try:
-                return await runtime.save(article, fetch)
+                return await runtime.save(article, fetch, raw)
             except (OperationalError, InterfaceError) as exc:
                 log.warning("the index is unavailable (%s); retrying in %s s", _first_line(exc), pause)
                 await asyncio.sleep(pause)
-        return await runtime.save(article, fetch)
+        return await runtime.save(article, fetch, raw)
 
     def _count(self, key: str, url: str | None = None) -> None:
         self.crawler.spider._count(key, url=url)  # type: ignore[union-attr]

@@ -178,3 +178,14 @@ def resolve_when(
     if end and len(text) == 10:  # a day: until its end
         moment += timedelta(days=1)
     return moment
+
+
+def responses_json(session: Any, article_id: int) -> list[dict[str, Any]]:
+    """Where each version's HTTP response is kept (see ``archive/provenance.py``)."""
+    from archive.provenance import responses
+
+    return [
+        {"version": r.version, "url": r.url, "status": r.status, "fetched": iso(r.fetched_at),
+         "warc_file": r.warc_file, "offset": r.warc_offset, "length": r.warc_length}
+        for r in responses(session, article_id)
+    ]  # fmt: skip

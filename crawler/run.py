@@ -15,6 +15,7 @@ from twisted.internet import task
 
 from archive.archiver import Archiver
 from archive.locks import HEARTBEAT_INTERVAL, LockHeld, SourceLocks, pid_alive
+from archive.provenance import Provenance
 from archive.runs import RunLog
 from crawler.config import Config
 from crawler.runtime import CrawlRuntime
@@ -85,7 +86,8 @@ def run_crawl(
     locks = SourceLocks(archiver.index.engine)
     for run in RunLog(archiver.index.engine).close_abandoned(socket.gethostname(), pid_alive):
         log.warning("%s: run %s of a crawl that was killed is recorded as failed", run.source, run.id)
-    runtime = CrawlRuntime(archiver, workers=config.crawl.extract_workers)
+    provenance = Provenance(config.archive.dir) if config.crawl.provenance == "warc" else None
+    runtime = CrawlRuntime(archiver, workers=config.crawl.extract_workers, provenance=provenance)
     settings = scrapy_settings(config)
     process = CrawlerProcess(settings)
     logging.getLogger("scrapy").setLevel(settings["LOG_LEVEL"])  # Scrapy's dictConfig set it to DEBUG
@@ -103,6 +105,8 @@ def run_crawl(
             if archiver.store.remove_temporaries(source.name):  # left by a crawl that was killed
                 log.info("%s: removed temporary files of an interrupted crawl", source.name)
             run_id = archiver.index.start_run(source.name, trigger)
+            if provenance is not None:  # this run's WARC file of the source is named after the run
+                provenance.begin(source.name, run_id)
             crawler = process.create_crawler(NewsSpider)
             process.crawl(crawler, source=source, runtime=runtime, limit=limit, crawl=config.crawl)
             crawlers.append((source.name, run_id, crawler))

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from archive.archiver import Archiver, Saved
 from archive.article import Article
 from archive.fetchstate import FetchInfo
+from archive.provenance import Provenance, RawResponse
+from archive.provenance import save as save_with_response
 from crawler.workers import WorkerContext, extract, warm_up
 from pipeline import Page
 
@@ -20,6 +22,7 @@ from pipeline import Page
 class CrawlRuntime:
     archiver: Archiver
     workers: int | None = None  # None: one per core; 0: a thread in this process
+    provenance: Provenance | None = None  # where article responses are kept (None: not kept)
     _executor: Executor | None = field(default=None, init=False, repr=False)
     _writer: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
 
@@ -41,17 +44,23 @@ class CrawlRuntime:
         """The page's article, from a worker; the reactor goes on meanwhile."""
         return await asyncio.get_running_loop().run_in_executor(self.executor, extract, page)
 
-    async def save(self, article: Article, fetch: FetchInfo | None = None) -> Saved:
+    async def save(
+        self, article: Article, fetch: FetchInfo | None = None, raw: RawResponse | None = None
+    ) -> Saved:
         """Archive the article in the archive's own thread: writing the file (with its fsync) and
         the index rows takes milliseconds the reactor spends downloading and feeding the workers
         instead. One thread keeps the writes in the order they come, one at a time, as before."""
         if self._in_memory_index():  # each thread would see its own empty in-memory database
-            return self.archiver.save(article, fetch)
+            return self._keep(article, fetch, raw)
         if self._writer is None:
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive")
-        return await asyncio.get_running_loop().run_in_executor(
-            self._writer, self.archiver.save, article, fetch
-        )
+        return await asyncio.get_running_loop().run_in_executor(self._writer, self._keep, article, fetch, raw)
+
+    def _keep(self, article: Article, fetch: FetchInfo | None, raw: RawResponse | None) -> Saved:
+        """In the archive's thread: the response's WARC record (when kept) before the file and rows."""
+        if raw is None or self.provenance is None:
+            return self.archiver.save(article, fetch)
+        return save_with_response(self.archiver, self.provenance, article, fetch, raw)
 
     def _in_memory_index(self) -> bool:
         url = self.archiver.index.engine.url
@@ -70,4 +79,6 @@ class CrawlRuntime:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+        if self.provenance is not None:
+            self.provenance.close()
         self.archiver.close()

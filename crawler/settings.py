@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crawler import rawbody
 from crawler.config import Config
 
 
@@ -48,6 +49,8 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
             "crawler.addresses.AddressGuardMiddleware": 50,
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
             "crawler.robots.StrictRobotsTxtMiddleware": 100,
+            # the article bodies as received, before HttpCompressionMiddleware (590) decompresses them
+            **({"crawler.rawbody.RawBodyMiddleware": rawbody.PRIORITY} if crawl.provenance == "warc" else {}),
         },
         "DNS_RESOLVER": "crawler.addresses.GuardedResolver",
         "NEWSARCHIVE_BLOCKED_ADDRESSES": list(crawl.blocked_addresses),

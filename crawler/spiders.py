@@ -29,6 +29,7 @@ from crawler.addresses import BlockedAddress
 from crawler.config import CrawlConfig, SourceConfig
 from crawler.feeds import NotAFeed, parse_feed
 from crawler.items import PageItem
+from crawler.rawbody import KEEP_RAW, RAW_RESPONSE
 from crawler.runtime import CrawlRuntime
 from pipeline.page import Page
 
@@ -87,6 +88,8 @@ class NewsSpider(SitemapSpider):
         self.examples: dict[str, list[str]] = {}  # reason -> a few URLs, for the summary
         super().__init__(**kw)
         self._links = LinkExtractor(deny=source.deny)  # hosts are checked by _allowed (ports and all)
+        # Article requests ask crawler/rawbody.py to keep the response as received (provenance).
+        self._keep_raw = {KEEP_RAW: True} if self.crawl_config.provenance == "warc" else {}
 
     # -- discovery ------------------------------------------------------------------------
 
@@ -101,6 +104,7 @@ class NewsSpider(SitemapSpider):
             yield Request(url, self.parse_section, errback=self.seed_failed, meta=meta)
         for due in revisit.due_articles(self.states, self.name, self.crawl_config.revisit, datetime.now(UTC)):
             meta = {"via": "revisit", "revisit_of": due.article_id, "handle_httpstatus_list": [304, 404, 410]}
+            meta |= self._keep_raw
             yield Request(
                 due.url, self.parse_article, errback=self.article_failed, meta=meta,
                 headers=due.validators.headers(), dont_filter=True,
@@ -251,7 +255,7 @@ class NewsSpider(SitemapSpider):
                 self._incomplete.update(seeds or ())
                 continue
             self._requested += 1
-            meta = {"via": via, "hints": hints.get(raw, {}), "seeds": seeds or []}
+            meta = {"via": via, "hints": hints.get(raw, {}), "seeds": seeds or [], **self._keep_raw}
             # dont_filter: duplicates are already weeded out above, and a redirect loop must reach
             # REDIRECT_MAX_TIMES (and its errback) instead of vanishing in Scrapy's dupefilter.
             yield Request(url, self.parse_article, errback=self.article_failed, meta=meta, dont_filter=True)
@@ -296,7 +300,7 @@ class NewsSpider(SitemapSpider):
             (header("Last-Modified") or b"").decode("latin-1") or None,
             article_id,
         )
-        yield PageItem(page=page, fetch=fetch)
+        yield PageItem(page=page, fetch=fetch, raw=response.meta.get(RAW_RESPONSE))
 
     def _revisit_ended(self, response: Response, article_id: int, requested: str) -> bool:
         """Handle a revisit's answer that needs no extraction: 304 (unchanged), or the article gone
