@@ -22,6 +22,7 @@ from tests.test_crawl import article, crawl, rss
 REVISIT = {"every_run_for": "1d", "at": [], "confirm_deleted_after": "1s"}
 PLAIN = "/n/2025/03/01/plain-story.html"
 GBK = "/n/2025/03/01/gbk-story.html"
+MOVED = "/n/2025/03/01/moved-story.html"
 GBK_PAGE = (
     html_page(
         "港口计划获批",
@@ -56,10 +57,11 @@ def raw(folder: Path, *args: str) -> bytes:
     return out.read_bytes()
 
 
-def serve(site: LocalSite, paths: dict[str, tuple[bytes, str]]) -> None:
+def serve(site: LocalSite, paths: dict[str, tuple[bytes, str]], also: tuple[str, ...] = ()) -> None:
+    """The pages, and a feed listing them (and the paths ``also``)."""
     for path, (body, content_type) in paths.items():
         site.add(path, body, content_type=content_type)
-    site.add("/rss.xml", rss(site, list(paths)), content_type="application/rss+xml")
+    site.add("/rss.xml", rss(site, [*paths, *also]), content_type="application/rss+xml")
 
 
 def test_a_crawl_keeps_each_article_response_as_sent(
@@ -67,7 +69,11 @@ def test_a_crawl_keeps_each_article_response_as_sent(
 ) -> None:
     plain = article("The plain story").encode("utf-8")
     gbk = GBK_PAGE.encode("gbk")
-    serve(site, {PLAIN: (plain, "text/html; charset=utf-8"), GBK: (gbk, "text/html")})
+    moved = article("The moved story").encode("utf-8")
+    site.add(MOVED, moved)
+    site.add_redirect("/n/2025/03/01/old-moved-story.html", MOVED)  # the feed lists the old URL
+    serve(site, {PLAIN: (plain, "text/html; charset=utf-8"), GBK: (gbk, "text/html")},
+          also=("/n/2025/03/01/old-moved-story.html",))  # fmt: skip
     write_config(tmp_path, [{"name": "t", "feeds": [site.url("/rss.xml")]}], database=database_url)
     crawl(tmp_path)
 
@@ -81,16 +87,16 @@ def test_a_crawl_keeps_each_article_response_as_sent(
         ]  # fmt: skip
     assert records[0][0] == "warcinfo"
     kinds = [kind for kind, *_ in records[1:]]
-    assert kinds == ["response", "request"] * 2
-    # only article pages: not the feed, not robots.txt
-    assert {uri for _, uri, _, _ in records[1:]} == {site.url(PLAIN), site.url(GBK)}
+    assert kinds == ["response", "request"] * 3
+    # only article pages as finally answered: not the feed, robots.txt or the redirect
+    assert {uri for _, uri, _, _ in records[1:]} == {site.url(PLAIN), site.url(GBK), site.url(MOVED)}
     for (_, uri, response, _), (_, req_uri, request, _) in zip(records[1::2], records[2::2], strict=True):
         assert uri == req_uri and request["WARC-Concurrent-To"] == response["WARC-Record-ID"]
         assert response["WARC-Payload-Digest"].startswith("sha1:") and response["WARC-Date"]
 
     rows = {r.url: r for r in responses(database_url)}
-    assert set(rows) == {site.url(PLAIN), site.url(GBK)}
-    for path, page in ((PLAIN, plain), (GBK, gbk)):
+    assert set(rows) == {site.url(PLAIN), site.url(GBK), site.url(MOVED)}
+    for path, page in ((PLAIN, plain), (GBK, gbk), (MOVED, moved)):
         row = rows[site.url(path)]
         assert row.version == 1 and row.status == 200
         found = read_record(tmp_path / "news", row.warc_file, row.warc_offset, row.warc_length)
