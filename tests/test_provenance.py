@@ -3,8 +3,11 @@ from, kept as a WARC record (``crawl.provenance: warc``, the default) and given 
 
 from __future__ import annotations
 
+import errno
 import gzip
+import os
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,8 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive.index import ArchiveIndex
 from archive.models import ResponseRecord
-from archive.provenance import RecordProblem, read_record
+from archive.provenance import RawResponse, RecordProblem, WarcFile, read_record
+from archive.store import StoreError
 from crawler.config import ConfigError, load_config
 from crawler.localsite import LocalSite
 from tests.conftest import html_page, newsarchive, write_config
@@ -214,3 +218,40 @@ def test_a_wrong_provenance_value_is_one_line(tmp_path: Path) -> None:
     assert str(caught.value) == f"{path}: crawl.provenance: must be 'warc' or 'none', got 'html'"
     assert load_config(write_config(tmp_path, [{"name": "t", "feeds": ["https://example.org/rss"]}])
                        ).crawl.provenance == "warc"  # fmt: skip
+
+
+def sample(n: int) -> RawResponse:
+    return RawResponse(
+        url=f"https://example.org/news/{n}.html", status=200, protocol="HTTP/1.1",
+        headers=(("Content-Type", "text/html; charset=utf-8"),), body=f"<html><p>Story {n}</p></html>".encode(),
+        method="GET", request_headers=(("Host", "example.org"),), fetched=datetime.now(UTC),
+    )  # fmt: skip
+
+
+def test_a_write_that_fails_midway_is_cut_off(tmp_path: Path) -> None:
+    """A full disk in the middle of a record: the error names the file, the partial record is cut
+    off, and the records before and after it read as one clean file."""
+    warc = WarcFile(tmp_path, "t", 7)
+    first = warc.append(sample(1))
+    real = warc._out
+
+    class FullDisk:
+        def write(self, data: bytes) -> None:
+            real.write(data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(real, name)
+
+    warc._out = warc._writer.out = FullDisk()  # type: ignore[assignment,union-attr]
+    with pytest.raises(StoreError, match=r"cannot write .*\.warc\.gz: no space left on device"):
+        warc.append(sample(2))
+    warc._out = warc._writer.out = real  # type: ignore[union-attr]
+    third = warc.append(sample(3))
+    warc.close()
+    assert read_record(tmp_path, third.file, third.offset, third.length, check_digests=True).url.endswith(
+        "/3.html"
+    )
+    with (tmp_path / first.file).open("rb") as handle:
+        uris = [r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(handle)]
+    assert uris == [None, *[f"https://example.org/news/{n}.html" for n in (1, 1, 3, 3)]]
