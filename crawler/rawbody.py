@@ -6,7 +6,8 @@ one. Responses pass the downloader middlewares from the highest priority to the 
 this one sees the body before that: still compressed, as received. RedirectMiddleware (600) has
 already turned redirects into new requests by then, so what is kept is the final response.
 
-Only requests the spider marks (article pages) are kept; feeds, sitemaps and robots.txt are not.
+Only requests the spider marks (article pages) are kept, and only their 2xx answers (the ones that
+are extracted); feeds, sitemaps and robots.txt are not.
 The capture rides in ``request.meta`` to the spider, which hands it with the page to the archive
 writer; it never goes to the extraction workers.
 """
@@ -57,6 +58,7 @@ class RawBodyMiddleware:
         request.meta.pop(RAW_RESPONSE, None)  # a copy carried over from an earlier response (meta refresh)
 
     def process_response(self, request: Request, response: Response) -> Response:
-        if request.meta.get(KEEP_RAW):
+        # Only a 2xx is extracted and archived; a 5xx to be retried must not carry a copy along.
+        if request.meta.get(KEEP_RAW) and 200 <= response.status < 300:
             request.meta[RAW_RESPONSE] = capture(request, response)
         return response
