@@ -25,6 +25,7 @@ import logging
 import os
 import re
 import socket
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import BufferedReader
+from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
@@ -118,7 +120,7 @@ class WarcFile:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             self._out = open(path, "ab")  # noqa: SIM115 (kept open for the run)
-            self._writer = WARCWriter(self._out, gzip=True)
+            self._writer = WARCWriter(None, gzip=False)  # builds records; _member() compresses them
             if self._out.tell() == 0:
                 info = {
                     "software": _software(),
@@ -131,7 +133,7 @@ class WarcFile:
                         "transfer decoding, before content decoding; header names in Scrapy's capitalisation."
                     ),
                 }
-                self._writer.write_record(self._writer.create_warcinfo_record(name, info))
+                self._out.write(self._member(self._writer.create_warcinfo_record(name, info), 6))
                 self._sync()
             _fsync_dir(folder)
         except OSError as exc:
@@ -142,7 +144,17 @@ class WarcFile:
     def _sync(self) -> None:
         assert self._out is not None
         self._out.flush()
-        os.fsync(self._out.fileno())
+        getattr(os, "fdatasync", os.fsync)(self._out.fileno())  # the data and the file's size
+
+    def _member(self, record: ArcWarcRecord, level: int) -> bytes:
+        """One record as its own gzip member. ``warcio`` compresses at level 9 whatever the body; a
+        body the server already compressed gains nothing from it and costs milliseconds per page."""
+        assert self._writer is not None
+        buffer = io.BytesIO()
+        self._writer.out = buffer
+        self._writer.write_record(record)
+        packer = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        return packer.compress(buffer.getvalue()) + packer.flush()
 
     def append(self, raw: RawResponse) -> RecordRef:
         """Write the response and its request record, on disk when this returns. Raises StoreError."""
@@ -160,8 +172,10 @@ class WarcFile:
                 warc_headers_dict=extra,
                 http_headers=StatusAndHeaders(status, list(raw.headers), protocol=raw.protocol),
             )  # fmt: skip
-            writer.write_record(response)
-            end = self._out.tell()
+            # gzip, br, zstd bodies are stored (level 0): compressing them again only costs time
+            encoded = any(k.lower() == "content-encoding" and v.strip().lower() not in ("", "identity")
+                          for k, v in raw.headers)  # fmt: skip
+            member = self._member(response, 0 if encoded else 6)
             request = writer.create_warc_record(
                 raw.url, "request", warc_headers_dict={"WARC-Date": date},
                 http_headers=StatusAndHeaders(
@@ -172,12 +186,13 @@ class WarcFile:
             request.rec_headers.add_header(
                 "WARC-Concurrent-To", response.rec_headers.get_header("WARC-Record-ID")
             )
-            writer.write_record(request)
+            self._out.write(member)
+            self._out.write(self._member(request, 6))
             self._sync()
         except OSError as exc:
             self._undo(start)
             raise StoreError(self.root / self.relpath, exc) from exc
-        return RecordRef(self.relpath, start, end - start)
+        return RecordRef(self.relpath, start, len(member))
 
     def _undo(self, start: int) -> None:
         """Cut off a pair that could not be written whole, so later records follow complete ones."""
