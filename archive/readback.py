@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 from archive.article import Article
@@ -75,8 +76,17 @@ def read_file(store: MarkdownStore, path: str, zone_for: ZoneFor) -> ArchivedFil
         lang=_first(meta.get("lang")), description=_text(meta.get("description")),
         thumbnail=_text(meta.get("thumbnail")), sitename=_text(meta.get("sitename")),
         authors=[authors] if isinstance(authors, str) else [str(a) for a in authors or []],
+        aliases=_aliases(url, meta.get("aliases")),
     )  # fmt: skip
     return ArchivedFile(path, article, len(raw), fetched is not None, authors is not None)
+
+
+def _aliases(url: str, value: object) -> list[str]:
+    """Hugo ``aliases`` (paths on the article's site) as URLs on the article's host."""
+    paths = value if isinstance(value, list) else []
+    return [
+        urljoin(url, p) for p in paths if isinstance(p, str) and p.startswith("/") and not p.startswith("//")
+    ]
 
 
 def _text(value: object) -> str | None:

@@ -11,9 +11,10 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from archive import search
+from archive.duplicates import fingerprint_values
 from archive.identity import url_key
 from archive.index import ArchiveIndex
-from archive.models import ArticleRow, ArticleURL
+from archive.models import ArticleFingerprint, ArticleRow, ArticleURL
 from archive.readback import ArchivedFile, FileProblem, ZoneFor, read_file
 from archive.render import local_time
 from archive.store import MarkdownStore
@@ -118,8 +119,17 @@ def _write(session: Session, batch: list[ArchivedFile], known: _Known, report: R
             session.execute(update(ArticleURL).where(ArticleURL.url_key == key).values(article_id=row_id))
         known.urls[key] = row_id
         known.kept.add(row_id)
+        for alias in archived.article.aliases:  # the front matter's Hugo aliases: URLs of the article
+            if url_key(alias) not in known.urls:
+                links.append({"url_key": url_key(alias), "url": alias, "article_id": row_id})
+                known.urls[url_key(alias)] = row_id
     if links:
         session.execute(insert(ArticleURL), links)
+    ids_done = [row_id for row_id, _ in pairs]
+    session.execute(delete(ArticleFingerprint).where(ArticleFingerprint.article_id.in_(ids_done)))
+    prints = [v for v in (fingerprint_values(i, a.article) for i, a in pairs) if v is not None]
+    if prints:
+        session.execute(insert(ArticleFingerprint), prints)
     search.add_many(session, [(row_id, a.article.title, a.article.body) for row_id, a in pairs])
     report.added += len(new)
     report.updated += len(matched)

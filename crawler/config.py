@@ -11,7 +11,7 @@ import os
 import re
 import zoneinfo
 from pathlib import Path
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 import yaml
@@ -352,6 +352,9 @@ class CrawlConfig(_Model):
     )
     revisit: RevisitConfig = Field(default_factory=RevisitConfig)
     mark_deleted: bool = True  # write deleted/deleted_status into the front matter of deleted articles
+    # Another source's near-identical text (syndicated wire copy): link it to the first copy (no
+    # second file), keep both (the second marked as a copy) or skip it (see archive/duplicates.py).
+    syndicated: Literal["link", "keep", "skip"] = "link"
 
 
 class DaemonConfig(_Model):
