@@ -27,7 +27,7 @@ ROWS = 4  # bins per band
 BANDS = BINS // ROWS  # 8: a copy sharing 90% of its shingles shares a band with probability > 0.999
 SHINGLE = 3  # words (or CJK characters) per shingle
 MIN_SHINGLES = 80  # fewer: too short to judge (a brief, a caption, a paywall teaser)
-THRESHOLD = 0.8  # estimated Jaccard similarity from which a text is a copy (26 of 32 bins equal)
+THRESHOLD = 0.7  # estimated Jaccard similarity from which a text is a copy (23 of 32 bins equal)
 
 _VALUE_BITS = 64 - 5  # the top 5 bits of a shingle's hash choose its bin (BINS = 32)
 _EMPTY = (1 << _VALUE_BITS) - 1
