@@ -65,13 +65,13 @@ class Archiver:
             if revised:
                 self.duplicates.fingerprint(existing.id, article)
             return Saved("revised" if revised else "unchanged", existing.path, existing.id)
-        if existing is None:  # an AMP or mobile variant whose canonical said nothing believable
-            existing = self.duplicates.same_article(article)
+        copy = None
+        if existing is None:  # an AMP or mobile variant whose canonical said nothing; another source's copy
+            existing, copy = self.duplicates.check(article)
         if existing is not None:
             self.index.add_aliases(existing.id, [article.url, article.fetched_url, *article.aliases])
             self.duplicates.refresh(existing.id)  # new alias paths into its front matter
             return Saved("duplicate", existing.path, existing.id)
-        copy = self.duplicates.syndicated(article)
         if copy is not None and self.duplicates.mode != "keep":
             self.duplicates.record_copy(copy, article, self.duplicates.mode)
             return Saved("syndicated", copy.first.path, copy.first.id, copy.first.url)

@@ -2,8 +2,10 @@
 
 - **Variants:** an AMP or mobile page whose ``rel=canonical`` could not be believed (or that has
   none) is still the same article as the archived main page when its URL is that page's URL with
-  AMP/mobile markers (or the reverse), it comes from the same source, and the texts agree (same
-  title, same text or near-identical text). It is then recorded as an alias, not archived twice.
+  AMP/mobile markers, it comes from the same source, and the texts agree (same title, same text or
+  near-identical text). It is then recorded as an alias, not archived twice. The reverse (the main
+  page archived after such a bare AMP page) is found by the text's fingerprint: a near-identical
+  text of the same source whose URL is this URL with AMP/mobile markers.
 - **Syndicated copies:** the text of a new article is compared, by its similarity fingerprint
   (:mod:`archive.similarity`), with the articles of *other* sources; near-identical text is a copy
   of the first archived one. ``crawl.syndicated`` says what to do: ``link`` (no file; the copy's
@@ -29,12 +31,12 @@ from sqlalchemy.orm import Session
 
 from archive import frontextras
 from archive.article import Article, normalize_text, plain_text
-from archive.identity import url_key
+from archive.identity import clean_url, url_key
 from archive.index import ArchiveIndex
 from archive.models import ArticleFingerprint, ArticleRow, ArticleURL, SyndicatedCopy
 from archive.similarity import BANDS, THRESHOLD, Signature, signature
 from archive.store import MarkdownStore
-from archive.variants import alias_paths, main_candidates, variant_candidates
+from archive.variants import alias_paths, main_candidates
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +69,44 @@ class Duplicates:
 
     # -- finding -----------------------------------------------------------------------------
 
-    def same_article(self, article: Article) -> ArticleRow | None:
-        """The archived article of the same source this page is an AMP/mobile variant of (or
-        whose variant this main page is), when their texts agree."""
+    def check(self, article: Article) -> tuple[ArticleRow | None, Copy | None]:
+        """(the archived article this page is an AMP/mobile variant of, or None; the first
+        article of another source whose text this is, or None). One indexed query on the URLs
+        when the URL has AMP/mobile markers, one on the fingerprint's bands."""
+        same = self._main_page(article)
+        if same is not None:
+            return same, None
+        ours = article_signature(article)
+        if ours is None:
+            return None, None
+        with self.index.session() as session:
+            found = session.execute(
+                select(ArticleFingerprint.article_id, ArticleFingerprint.source, ArticleFingerprint.signature)
+                .where(or_(*(column == band for column, band in zip(_BAND_COLUMNS, ours.bands(), strict=True))))
+            ).all()  # fmt: skip
+            near = sorted(
+                (article_id, source, similarity)
+                for article_id, source, data in found
+                if (similarity := ours.similarity(Signature.from_bytes(data))) >= THRESHOLD
+            )
+            url = clean_url(article.url)
+            for article_id, source, _ in near:  # a bare AMP/mobile page of this main page, archived first
+                row = session.get(ArticleRow, article_id) if source == article.source else None
+                if row is not None and url in main_candidates(row.url):
+                    return row, None
+            other = next(((i, s) for i, source, s in near if source != article.source), None)
+            if other is None:
+                return None, None
+            first_id = session.scalar(
+                select(SyndicatedCopy.article_id).where(SyndicatedCopy.copy_id == other[0])
+            )
+            row = session.get(ArticleRow, first_id or other[0])  # a kept copy's original, if any
+            return None, Copy(row, other[1]) if row is not None else None
+
+    def _main_page(self, article: Article) -> ArticleRow | None:
+        """The archived main page of the same source whose AMP or mobile variant this page is, by
+        its URL, when their texts agree (same text, same title or near-identical text)."""
         urls = {*main_candidates(article.url), *main_candidates(article.fetched_url)}
-        urls |= set(variant_candidates(article.url))
         if not urls:
             return None
         with self.index.session() as session:
@@ -86,38 +121,13 @@ class Duplicates:
         return None
 
     def _same_text(self, session: Session, row: ArticleRow, article: Article) -> bool:
-        if row.content_hash == article.content_hash or normalize_text(row.title) == normalize_text(
-            article.title
-        ):
+        if row.content_hash == article.content_hash:
+            return True
+        if normalize_text(row.title) == normalize_text(article.title):
             return True
         ours = article_signature(article)
         stored = session.get(ArticleFingerprint, row.id)
         return bool(ours and stored) and ours.similarity(Signature.from_bytes(stored.signature)) >= THRESHOLD
-
-    def syndicated(self, article: Article) -> Copy | None:
-        """The first archived article of another source with near-identical text, if any: an
-        indexed query on the fingerprint's bands, then a comparison of the few candidates."""
-        ours = article_signature(article)
-        if ours is None:
-            return None
-        bands = ours.bands()
-        with self.index.session() as session:
-            candidates = session.execute(
-                select(ArticleFingerprint.article_id, ArticleFingerprint.signature)
-                .where(or_(*(column == band for column, band in zip(_BAND_COLUMNS, bands, strict=True))))
-                .where(ArticleFingerprint.source != article.source)
-            ).all()  # fmt: skip
-            scored = sorted(
-                (article_id, ours.similarity(Signature.from_bytes(data))) for article_id, data in candidates
-            )
-            match = next(((i, s) for i, s in scored if s >= THRESHOLD), None)
-            if match is None:
-                return None
-            first_id = session.scalar(
-                select(SyndicatedCopy.article_id).where(SyndicatedCopy.copy_id == match[0])
-            )
-            row = session.get(ArticleRow, first_id or match[0])  # a kept copy's original, if any
-            return Copy(row, match[1]) if row is not None else None
 
     # -- recording ---------------------------------------------------------------------------
 

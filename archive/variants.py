@@ -47,25 +47,6 @@ def main_candidates(url: str) -> list[str]:
     return out
 
 
-def variant_candidates(url: str) -> list[str]:
-    """AMP and mobile forms of a main article URL, by the usual conventions (for a lookup of
-    variants archived before the main page)."""
-    parts = urlsplit(clean_url(url))
-    host, path, query = parts.netloc, parts.path.rstrip("/") or "/", parts.query
-    if path == "/" or _HOST_PREFIX.match(host):
-        return []
-    bare = re.sub(r"^www\.", "", host, flags=re.IGNORECASE)
-    stem, dot, ext = path.rpartition(".")
-    paths = ["/amp" + path, path + "/amp", path + "/amp/"]
-    if dot and "/" not in ext:
-        paths.append(f"{stem}.amp.{ext}")
-    joined = [f"{query}&{q}" if query else q for q in ("amp", "amp=1", "outputType=amp")]
-    out = [urlunsplit((parts.scheme, host, p, query, "")) for p in paths]
-    out += [urlunsplit((parts.scheme, host, parts.path, q, "")) for q in joined]
-    out += [urlunsplit((parts.scheme, f"{prefix}.{bare}", parts.path, query, "")) for prefix in ("amp", "m")]
-    return out
-
-
 def same_site(a: str, b: str) -> bool:
     """Same host, give or take a www./m./amp./mobile. prefix or a subdomain of the other."""
     host_a, host_b = (

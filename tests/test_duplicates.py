@@ -278,8 +278,17 @@ def test_an_alias_found_later_rewrites_the_front_matter(tmp_path: Path, database
         )
         assert archiver.save(bare).status == "duplicate"
         assert frontmatter.load(path)["aliases"] == ["/amp/world/harbour-plan", "/world/harbour-plan/amp"]
+        # the reverse: a bare AMP page archived first, then its main page (another title): one article
+        amp_first = archiver.save(
+            article("https://www.news.example.com/world/strike.amp.html", "Strike", md(TOPIC_B))
+        )
+        main = archiver.save(
+            article("https://www.news.example.com/world/strike.html", "Port strike ends", md(TOPIC_B))
+        )
+        assert main.status == "duplicate" and main.path == amp_first.path
+        assert frontmatter.load(news / main.path)["aliases"] == ["/world/strike.html"]
         other = article("https://www.news.example.com/amp/world/budget", "Budget vote", md(TOPIC_A))
-        archiver.save(article("https://www.news.example.com/world/budget", "Budget", md(TOPIC_B)))
+        archiver.save(article("https://www.news.example.com/world/budget", "Budget", md(WIRE[::-1])))
         assert archiver.save(other).status == "new"  # a variant URL, but another text: another article
         assert verify(archiver.index, archiver.store, lambda _: "UTC").ok
     finally:
@@ -288,7 +297,7 @@ def test_an_alias_found_later_rewrites_the_front_matter(tmp_path: Path, database
     rebuilt = Archiver.open(news, f"sqlite:///{tmp_path / 'rebuilt.sqlite'}")
     try:
         report = reindex(rebuilt.index, rebuilt.store, lambda _: "UTC")
-        assert report.added == 3 and not report.problems
+        assert report.added == 4 and not report.problems
         row = rebuilt.index.find("https://www.news.example.com/amp/world/harbour-plan")
         assert row is not None and row.url == CANONICAL
         with rebuilt.index.session() as session:
