@@ -208,7 +208,7 @@ class SyndicatedCopy(Base):
     url_key: Mapped[str] = mapped_column(String(64), unique=True)
     url: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(64))
-    title: Mapped[str] = mapped_column(Text)
-    similarity: Mapped[float] = mapped_column(Float)
+    title: Mapped[str | None] = mapped_column(Text)  # None: restored by reindex from a front matter
+    similarity: Mapped[float | None] = mapped_column(Float)  # estimated share of shingles in common
     mode: Mapped[str] = mapped_column(String(8))
     found_at: Mapped[datetime]

@@ -372,6 +372,21 @@ def test_syndicated_copy_modes(tmp_path: Path, database_url: str, mode: str) -> 
         assert verify(archiver.index, archiver.store, lambda _: "UTC").ok
     finally:
         archiver.close()
+    # a rebuilt index (a new database) gets the copies back from the front matter (skip wrote none)
+    rebuilt = Archiver.open(news, f"sqlite:///{tmp_path / 'rebuilt.sqlite'}")
+    try:
+        assert not reindex(rebuilt.index, rebuilt.store, lambda _: "UTC").problems
+        with rebuilt.index.session() as session:
+            restored = [
+                (c.url, c.source, c.mode, c.copy_id is not None)
+                for c in session.scalars(select(SyndicatedCopy))
+            ]
+            seen = session.get(ArticleURL, url_key(COPY_URL))
+        assert restored == ([] if mode == "skip" else [(COPY_URL, "gazette", mode, mode == "keep")])
+        first_row = rebuilt.index.find(WIRE_URL)
+        assert (seen is None) if mode == "skip" else (seen.article_id != first_row.id) == (mode == "keep")
+    finally:
+        rebuilt.close()
 
 
 def test_syndicated_setting_is_checked(tmp_path: Path) -> None:
