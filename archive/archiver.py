@@ -64,6 +64,9 @@ class Archiver:
             revised = self.revisions.revise(existing, article, fetch)
             if revised:
                 self.duplicates.fingerprint(existing.id, article)
+            if article.aliases and len(self.index.known(article.aliases)) < len(set(article.aliases)):
+                self.index.add_aliases(existing.id, article.aliases)  # e.g. an AMP page it names now
+                self.duplicates.refresh(existing.id)
             return Saved("revised" if revised else "unchanged", existing.path, existing.id)
         copy = None
         if existing is None:  # an AMP or mobile variant whose canonical said nothing; another source's copy

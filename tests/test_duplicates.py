@@ -306,6 +306,23 @@ def test_an_alias_found_later_rewrites_the_front_matter(tmp_path: Path, database
         rebuilt.close()
 
 
+def test_a_revisit_that_finds_a_new_amp_page_records_it(tmp_path: Path) -> None:
+    from archive.fetchstate import FetchInfo
+
+    news = tmp_path / "news"
+    archiver = Archiver.open(news, f"sqlite:///{news / 'index.sqlite'}")
+    try:
+        saved = archiver.save(article(CANONICAL, "Harbour plan approved", md(WIRE)))
+        again = article(CANONICAL, "Harbour plan approved", md(WIRE))
+        again.aliases = ["https://www.news.example.com/amp/world/harbour-plan"]
+        assert archiver.save(again, FetchInfo(revisit_of=saved.article_id)).status == "unchanged"
+        assert frontmatter.load(news / saved.path)["aliases"] == ["/amp/world/harbour-plan"]
+        assert archiver.index.find(again.aliases[0]).id == saved.article_id
+        assert verify(archiver.index, archiver.store, lambda _: "UTC").ok
+    finally:
+        archiver.close()
+
+
 def test_hugo_redirects_an_alias_to_the_article(tmp_path: Path) -> None:
     from tests.test_hugo import build_site, init
 
