@@ -125,7 +125,8 @@ def test_plain_urls_are_no_variants() -> None:
 def test_alias_paths_are_other_paths_on_the_same_site() -> None:
     own = "https://www.x.com/world/story"
     others = [own + "?amp=1", "https://m.x.com/world/story", "https://www.x.com/amp/world/story",
-              "https://wire.example.org/a/story", "https://www.x.com/"]  # fmt: skip
+              "https://wire.example.org/a/story", "https://www.x.com/", "https://www.x.com/article.php?id=7",
+              "https://www.x.com/amp/world/story?utm_source=x"]  # fmt: skip
     assert alias_paths(own, others) == ["/amp/world/story"]
 
 
