@@ -13,7 +13,9 @@ from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 
+from archive import frontextras
 from archive.article import Article
+from archive.duplicates import Duplicates
 from archive.fetchstate import FetchInfo, FetchStates
 from archive.index import ArchiveIndex
 from archive.models import ArticleRow
@@ -26,22 +28,32 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Saved:
-    status: str  # "new", "duplicate", "revised" or "unchanged" (the last two: revisits)
+    status: str  # "new", "duplicate", "revised" or "unchanged" (the last two: revisits), "syndicated"
     path: str  # relative to the archive folder
     article_id: int
+    copy_of: str | None = None  # a syndicated copy (see archive/duplicates.py): the first article's URL
 
 
 class Archiver:
-    def __init__(self, store: MarkdownStore, index: ArchiveIndex, layout: Layout = MAINROAD_LAYOUT):
+    def __init__(
+        self,
+        store: MarkdownStore,
+        index: ArchiveIndex,
+        layout: Layout = MAINROAD_LAYOUT,
+        syndicated: str = "link",
+    ):
         self.store = store
         self.index = index
         self.layout = layout
         self.states = FetchStates(index.session)
         self.revisions = Revisions(store, self.states, layout)
+        self.duplicates = Duplicates(store, index, syndicated)
 
     @classmethod
-    def open(cls, archive_dir: Path, database_url: str, layout: Layout = MAINROAD_LAYOUT) -> Archiver:
-        return cls(MarkdownStore(archive_dir), ArchiveIndex(database_url), layout)
+    def open(
+        cls, archive_dir: Path, database_url: str, layout: Layout = MAINROAD_LAYOUT, syndicated: str = "link"
+    ) -> Archiver:
+        return cls(MarkdownStore(archive_dir), ArchiveIndex(database_url), layout, syndicated)
 
     def close(self) -> None:
         self.index.close()
@@ -50,12 +62,25 @@ class Archiver:
         existing = self.index.by_uid(article.uid) or self.index.find(article.fetched_url)
         if existing is not None and fetch is not None and fetch.revisit_of == existing.id:
             revised = self.revisions.revise(existing, article, fetch)
+            if revised:
+                self.duplicates.fingerprint(existing.id, article)
+            if article.aliases and len(self.index.known(article.aliases)) < len(set(article.aliases)):
+                self.index.add_aliases(existing.id, article.aliases)  # e.g. an AMP page it names now
+                self.duplicates.refresh(existing.id)
             return Saved("revised" if revised else "unchanged", existing.path, existing.id)
+        copy = None
+        if existing is None:  # an AMP or mobile variant whose canonical said nothing; another source's copy
+            existing, copy = self.duplicates.check(article)
         if existing is not None:
             self.index.add_aliases(existing.id, [article.url, article.fetched_url, *article.aliases])
+            self.duplicates.refresh(existing.id)  # new alias paths into its front matter
             return Saved("duplicate", existing.path, existing.id)
+        if copy is not None and self.duplicates.mode != "keep":
+            self.duplicates.record_copy(copy, article, self.duplicates.mode)
+            return Saved("syndicated", copy.first.path, copy.first.id, copy.first.url)
         path = self._free_path(article)
-        size = self.store.write(path, render(article, self.layout))
+        text = frontextras.apply(render(article, self.layout), self.duplicates.extras_for_new(article, copy))
+        size = self.store.write(path, text)
         try:
             row = self.index.add_article(article, path, size)
         except IntegrityError:
@@ -65,11 +90,14 @@ class Archiver:
             if existing is None:
                 raise
             return Saved("duplicate", existing.path, existing.id)
+        self.duplicates.fingerprint(row.id, article)
+        if copy is not None:
+            self.duplicates.record_copy(copy, article, "keep", copy_id=row.id)
         if fetch is not None and (fetch.etag or fetch.last_modified):
             with self.index.session.begin() as session:  # validators for the revisits' conditional GET
                 self.states.checked(session, row.id, fetch, row.first_seen)
         log.debug("archived %s as %s", article.url, path)
-        return Saved("new", path, row.id)
+        return Saved("new", path, row.id, copy.first.url if copy is not None else None)
 
     def _free_path(self, article: Article) -> str:
         path = relative_path(article)

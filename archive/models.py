@@ -6,7 +6,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -176,3 +188,43 @@ class ResponseRecord(Base):
     warc_length: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[int] = mapped_column(Integer)
     fetched_at: Mapped[datetime]
+# -- duplicates across sources (see archive/similarity.py, archive/duplicates.py) -------------------
+
+
+class ArticleFingerprint(Base):
+    """The similarity fingerprint of an article's text (a MinHash signature) and its band values,
+    each indexed: a copy of the text from another source is found by an indexed query on the bands,
+    never by reading every article."""
+
+    __tablename__ = "article_fingerprints"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    band0: Mapped[int] = mapped_column(BigInteger, index=True)
+    band1: Mapped[int] = mapped_column(BigInteger, index=True)
+    band2: Mapped[int] = mapped_column(BigInteger, index=True)
+    band3: Mapped[int] = mapped_column(BigInteger, index=True)
+    band4: Mapped[int] = mapped_column(BigInteger, index=True)
+    band5: Mapped[int] = mapped_column(BigInteger, index=True)
+    band6: Mapped[int] = mapped_column(BigInteger, index=True)
+    band7: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class SyndicatedCopy(Base):
+    """A copy of an archived article's text found at another source (syndicated wire copy).
+    ``mode`` is what was done with it: ``link`` (no file; listed in the first article's front
+    matter), ``keep`` (archived as its own article, ``copy_id``) or ``skip`` (not archived)."""
+
+    __tablename__ = "syndicated_copies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    copy_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    url_key: Mapped[str] = mapped_column(String(64), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str | None] = mapped_column(Text)  # None: restored by reindex from a front matter
+    similarity: Mapped[float | None] = mapped_column(Float)  # estimated share of shingles in common
+    mode: Mapped[str] = mapped_column(String(8))
+    found_at: Mapped[datetime]

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 from archive.article import Article
@@ -37,6 +38,8 @@ class ArchivedFile:
     size: int
     has_fetched: bool  # the file names its fetch time
     has_authors: bool
+    copy_of: str | None = None  # syndicated_from: the URL of the article this one copies
+    copies: list[tuple[str, str]] = field(default_factory=list)  # syndicated_copies: (source, URL)
 
 
 def read_file(store: MarkdownStore, path: str, zone_for: ZoneFor) -> ArchivedFile:
@@ -75,8 +78,29 @@ def read_file(store: MarkdownStore, path: str, zone_for: ZoneFor) -> ArchivedFil
         lang=_first(meta.get("lang")), description=_text(meta.get("description")),
         thumbnail=_text(meta.get("thumbnail")), sitename=_text(meta.get("sitename")),
         authors=[authors] if isinstance(authors, str) else [str(a) for a in authors or []],
+        aliases=_aliases(url, meta.get("aliases")),
     )  # fmt: skip
-    return ArchivedFile(path, article, len(raw), fetched is not None, authors is not None)
+    copies = [
+        (str(c["source"]), c["url"]) for c in meta.get("syndicated_copies") or []
+        if isinstance(c, dict) and isinstance(c.get("url"), str) and c.get("source")
+    ]  # fmt: skip
+    return ArchivedFile(
+        path,
+        article,
+        len(raw),
+        fetched is not None,
+        authors is not None,
+        _text(meta.get("syndicated_from")),
+        copies,
+    )
+
+
+def _aliases(url: str, value: object) -> list[str]:
+    """Hugo ``aliases`` (paths on the article's site) as URLs on the article's host."""
+    paths = value if isinstance(value, list) else []
+    return [
+        urljoin(url, p) for p in paths if isinstance(p, str) and p.startswith("/") and not p.startswith("//")
+    ]
 
 
 def _text(value: object) -> str | None:

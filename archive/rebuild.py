@@ -11,9 +11,10 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from archive import provenance, search
+from archive.duplicates import fingerprint_values
 from archive.identity import url_key
 from archive.index import ArchiveIndex
-from archive.models import ArticleRow, ArticleURL
+from archive.models import ArticleFingerprint, ArticleRow, ArticleURL, SyndicatedCopy
 from archive.readback import ArchivedFile, FileProblem, ZoneFor, read_file
 from archive.render import local_time
 from archive.store import MarkdownStore
@@ -38,6 +39,7 @@ class _Known:
     by_path: dict[str, int]
     urls: dict[str, int]  # url key -> article id
     kept: set[int] = field(default_factory=set)  # ids of rows backed by a file
+    copies: list[tuple[int, ArchivedFile]] = field(default_factory=list)  # files naming syndicated copies
 
 
 def reindex(index: ArchiveIndex, store: MarkdownStore, zone_for: ZoneFor,
@@ -68,6 +70,7 @@ def reindex(index: ArchiveIndex, store: MarkdownStore, zone_for: ZoneFor,
                 if progress:
                     progress(report.files)
         _write(session, batch, known, report)
+        _restore_copies(session, known)
         gone = [i for i in session.scalars(select(ArticleRow.id)) if i not in known.kept]
         for start in range(0, len(gone), BATCH):
             chunk = gone[start : start + BATCH]
@@ -118,11 +121,44 @@ def _write(session: Session, batch: list[ArchivedFile], known: _Known, report: R
             session.execute(update(ArticleURL).where(ArticleURL.url_key == key).values(article_id=row_id))
         known.urls[key] = row_id
         known.kept.add(row_id)
+        for alias in archived.article.aliases:  # the front matter's Hugo aliases: URLs of the article
+            if url_key(alias) not in known.urls:
+                links.append({"url_key": url_key(alias), "url": alias, "article_id": row_id})
+                known.urls[url_key(alias)] = row_id
     if links:
         session.execute(insert(ArticleURL), links)
+    known.copies.extend((row_id, a) for row_id, a in pairs if a.copy_of or a.copies)
+    ids_done = [row_id for row_id, _ in pairs]
+    session.execute(delete(ArticleFingerprint).where(ArticleFingerprint.article_id.in_(ids_done)))
+    prints = [v for v in (fingerprint_values(i, a.article) for i, a in pairs) if v is not None]
+    if prints:
+        session.execute(insert(ArticleFingerprint), prints)
     search.add_many(session, [(row_id, a.article.title, a.article.body) for row_id, a in pairs])
     report.added += len(new)
     report.updated += len(matched)
+
+
+def _restore_copies(session: Session, known: _Known) -> None:
+    """Rows of ``syndicated_copies`` the front matters name and the index lacks (a new database):
+    a kept copy (``syndicated_from``) and the copies linked to an article (``syndicated_copies``,
+    whose URLs lead to it again)."""
+    have = set(session.scalars(select(SyndicatedCopy.url_key)))
+    for row_id, archived in known.copies:
+        article = archived.article
+        first = known.urls.get(url_key(archived.copy_of)) if archived.copy_of else None
+        found = [(first, row_id, article.url, article.source, article.title, "keep")] if first else []
+        found += [(row_id, None, url, source, None, "link") for source, url in archived.copies]
+        for article_id, copy_id, url, source, title, mode in found:
+            key = url_key(url)
+            if key in have:
+                continue
+            have.add(key)
+            session.add(SyndicatedCopy(article_id=article_id, copy_id=copy_id, url_key=key, url=url, source=source,
+                                       title=title, mode=mode, found_at=article.fetched))  # fmt: skip
+            if mode == "link" and key not in known.urls:
+                session.add(ArticleURL(url_key=key, url=url, article_id=article_id))
+                known.urls[key] = article_id
+    session.flush()
 
 
 def _values(archived: ArchivedFile) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from pathlib import PurePosixPath
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from archive import search
+from archive import frontextras, search
 from archive.article import Article, normalize_text, plain_text
 from archive.fetchstate import FetchInfo, FetchStates
 from archive.models import ArticleRow, Revision
@@ -111,7 +111,8 @@ class Revisions:
             # A copy left by a crash after both writes differs from the file: keep it, it is the old text.
             if not (self.store.exists(kept) and self.store.read(kept) != current):
                 self.store.write(kept, current)
-        size = self.store.write(row.path, render(new, self.layout))
+        text = render(new, self.layout)
+        size = self.store.write(row.path, frontextras.carry(current, text) if current is not None else text)
         change = change or Change("both", len(plain_text(article.body)), 0)
         with self.states.session.begin() as session:
             session.add(Revision(

@@ -353,6 +353,9 @@ class CrawlConfig(_Model):
     revisit: RevisitConfig = Field(default_factory=RevisitConfig)
     mark_deleted: bool = True  # write deleted/deleted_status into the front matter of deleted articles
     provenance: Literal["warc", "none"] = "warc"  # keep each archived version's response in a WARC file
+    # Another source's near-identical text (syndicated wire copy): link it to the first copy (no
+    # second file), keep both (the second marked as a copy) or skip it (see archive/duplicates.py).
+    syndicated: Literal["link", "keep", "skip"] = "link"
 
 
 class DaemonConfig(_Model):

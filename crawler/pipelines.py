@@ -85,6 +85,14 @@ class ArchivePipeline:
             self._count("unchanged")
             self._count("skipped/duplicate_url", page.url)
             raise DropItem(f"{page.url}: already archived as {saved.path}")
+        if saved.status == "syndicated":  # another source's copy of an archived text (archive/duplicates.py)
+            linked = runtime.archiver.duplicates.mode == "link"
+            if linked:
+                self._count("unchanged")
+            self._count("syndicated/linked" if linked else "skipped/syndicated", page.url)
+            raise DropItem(f"{page.url}: a copy of {saved.copy_of} ({saved.path})")
+        if saved.copy_of:
+            self._count("syndicated/kept", page.url)
         self._count("new")
         log.info("%s: archived %s", spider.name, saved.path)
         return item

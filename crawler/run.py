@@ -82,7 +82,7 @@ def run_crawl(
     another process is crawling is not crawled but recorded as ``skipped``."""
     sources = [config.source(n) for n in names] if names else [s for s in config.sources if s.enabled]
     layout = config.archive.front_matter.layout()
-    archiver = Archiver.open(config.archive.dir, config.archive.database, layout)
+    archiver = Archiver.open(config.archive.dir, config.archive.database, layout, config.crawl.syndicated)
     locks = SourceLocks(archiver.index.engine)
     for run in RunLog(archiver.index.engine).close_abandoned(socket.gethostname(), pid_alive):
         log.warning("%s: run %s of a crawl that was killed is recorded as failed", run.source, run.id)

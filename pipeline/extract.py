@@ -14,6 +14,7 @@ from trafilatura.utils import load_html
 
 from archive.article import Article, plain_text
 from archive.identity import clean_url, is_http_url
+from archive.variants import main_candidates
 from pipeline.authors import choose_authors
 from pipeline.byline import byline_authors, byline_date
 from pipeline.cleanup import drop_teaser_lists, unwrap_layout_tables
@@ -77,9 +78,11 @@ def extract(page: Page) -> Article:
     published, date_source = choose_published(meta, doc.date, page, byline)
     modified = _first_date([meta.ld_modified, _meta_value(meta, MODIFIED_META)], page)
     image = meta.meta.get("og:image") or meta.meta.get("twitter:image") or meta.ld_image or doc.image
+    url = choose_url(meta, page.url, page.site_domains)
     return Article(
-        url=choose_url(meta, page.url, page.site_domains),
+        url=url,
         fetched_url=clean_url(page.url),
+        aliases=other_urls(meta, page, url),
         source=page.source,
         title=title,
         body=body,
@@ -170,9 +173,19 @@ def choose_url(meta: PageMetadata, fetched: str, site_domains: list[str] | None 
         return clean_url(fetched)
     same_path = urlsplit(canonical).path.rstrip("/") == urlsplit(fetched).path.rstrip("/")
     og_agrees = bool(meta.og_url) and clean_url(meta.og_url or "") == clean_url(canonical)
-    if meta.canonical_absolute or same_path or og_agrees:
+    # An AMP or mobile page naming its main page: the fetched URL less its AMP/mobile markers.
+    main_page = clean_url(canonical) in main_candidates(fetched)
+    if meta.canonical_absolute or same_path or og_agrees or main_page:
         return clean_url(canonical)
     return clean_url(fetched)
+
+
+def other_urls(meta: PageMetadata, page: Page, url: str) -> list[str]:
+    """Other URLs of the same article: the one discovery gave when it redirected, and the AMP and
+    mobile pages the page names on its own site (recorded so they are never fetched as articles)."""
+    found = [page.requested_url] + [v for v in meta.variants if is_http_url(v) and _same_site(v, url)]
+    own = {clean_url(url), clean_url(page.url)}
+    return [u for u in dict.fromkeys(clean_url(v) for v in found if is_http_url(v)) if u not in own]
 
 
 def _same_site(a: str, b: str) -> bool:

@@ -38,6 +38,8 @@ class PageMetadata:
     html_lang: str | None = None
     canonical: str | None = None
     canonical_absolute: bool = False  # written as a full URL, not resolved against the fetched one
+    # The same article's AMP and mobile pages: <link rel="amphtml">, <link rel="alternate" media="...">
+    variants: list[str] = field(default_factory=list)
     title_tag: str | None = None
     h1: str | None = None
     headings: list[tuple[int, str]] = field(default_factory=list)  # (1 or 2, text) of <h1>/<h2>, in order
@@ -69,10 +71,12 @@ def read_metadata(tree: lxml_html.HtmlElement, base_url: str) -> PageMetadata:
     found = PageMetadata()
     found.html_lang = _text(tree.get("lang") or tree.get("xml:lang"))
     for link in tree.iterfind(".//link[@rel]"):
-        if "canonical" in link.get("rel", "").lower().split() and link.get("href"):
-            found.canonical = urljoin(base_url, link.get("href").strip())
-            found.canonical_absolute = bool(re.match(r"(?i)\s*(https?:)?//", link.get("href")))
-            break
+        rel, href = link.get("rel", "").lower().split(), (link.get("href") or "").strip()
+        if "canonical" in rel and href and found.canonical is None:
+            found.canonical = urljoin(base_url, href)
+            found.canonical_absolute = bool(re.match(r"(?i)(https?:)?//", href))
+        elif href and ("amphtml" in rel or ("alternate" in rel and _mobile(link))):
+            found.variants.append(urljoin(base_url, href))  # the same article's AMP or mobile page
     title = tree.find(".//title")
     # An unclosed <title> swallows the markup after it: keep what precedes the first tag.
     found.title_tag = _text(_MARKUP.split(title.text_content(), 1)[0]) if title is not None else None
@@ -93,6 +97,11 @@ def read_metadata(tree: lxml_html.HtmlElement, base_url: str) -> PageMetadata:
     found.time_published = _time_element(tree)
     _read_json_ld(tree, found, base_url)
     return found
+
+
+def _mobile(link: lxml_html.HtmlElement) -> bool:
+    """A separate mobile page's annotation: rel=alternate for a screen size, not a feed or a translation."""
+    return bool(link.get("media")) and not link.get("type") and not link.get("hreflang")
 
 
 def heading_text(elem: lxml_html.HtmlElement) -> str | None:
