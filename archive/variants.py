@@ -60,13 +60,13 @@ def same_site(a: str, b: str) -> bool:
 def alias_paths(own_url: str, urls: Iterable[str]) -> list[str]:
     """The paths of the article's other URLs on its own site that differ from its own path:
     what Hugo's ``aliases`` can redirect from (a path, no host or query). Sorted, no duplicates;
-    never the site's root, nor a URL with a query string (``/article.php?id=7``: its path alone
-    would name every article of that script)."""
+    never the site's root, nor a URL with a query string other than an AMP marker
+    (``/article.php?id=7``: its path alone would name every article of that script)."""
     own = urlsplit(own_url).path or "/"
     out = set()
     for url in urls:
         parts = urlsplit(clean_url(url))
-        path = parts.path or "/"
-        if path not in (own, "/") and not parts.query and same_site(own_url, url):
+        path, query = parts.path or "/", [q for q in parts.query.split("&") if q and not _AMP_QUERY.match(q)]
+        if path not in (own, "/") and not query and same_site(own_url, url):
             out.add(path)
     return sorted(out)
