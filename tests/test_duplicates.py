@@ -414,7 +414,7 @@ def test_syndicated_setting_is_checked(tmp_path: Path) -> None:
         load_config(config)
     assert (
         str(caught.value)
-        == f"{config}: crawl.syndicated: input should be 'link', 'keep' or 'skip', got 'merge'"
+        == f"{config}: crawl.syndicated: must be 'link', 'keep' or 'skip', got 'merge'"
     )
     assert (
         load_config(
