@@ -78,8 +78,12 @@ def main() -> int:
     parser.add_argument("--processes", type=int, default=1, help="extraction processes for both (default 1)")
     parser.add_argument("--corpus-dir", type=Path, default=DEFAULT_CORPUS, help="the shared corpus folder")
     parser.add_argument("--no-crawl", action="store_true", help="skip the crawl (extraction runs only)")
+    parser.add_argument("--systems", default="crawl,pipeline,trafilatura",
+                        help="which of crawl, pipeline, trafilatura to run and score (default all three)")
     parser.add_argument("--json", type=Path, help="write every figure here")
     args = parser.parse_args()
+    if not args.systems or set(args.systems.split(",")) - set(SYSTEMS):
+        parser.error(f"--systems: expected some of {', '.join(SYSTEMS)}, got {args.systems!r}")
     if not (args.corpus_dir / "manifest.json").is_file():
         parser.error(f"{args.corpus_dir}/manifest.json not found: pass --corpus-dir")
     work = args.keep or Path(tempfile.mkdtemp(prefix="fidelity-"))
@@ -104,10 +108,11 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     by_id = {e["id"]: e for e in entries}
     report: dict[str, Any] = {"pages": len(entries), "speed": {}, "scores": {}}
     archives: dict[str, Path] = {}
-    if not args.no_crawl:
+    systems = set(args.systems.split(",")) - ({"crawl"} if args.no_crawl else set())
+    if "crawl" in systems:
         archives["crawl"] = crawl(args, work / "crawl")
     base = "http://127.0.0.1:8765"  # a URL for the extraction runs' pages; nothing is fetched from it
-    for system in ("pipeline", "trafilatura"):
+    for system in [s for s in ("pipeline", "trafilatura") if s in systems]:
         out = work / system
         out.mkdir()
         jobs = [(system, str(args.corpus_dir), e, base, str(out)) for e in entries]

@@ -41,6 +41,7 @@ class PageMetadata:
     title_tag: str | None = None
     h1: str | None = None
     headings: list[tuple[int, str]] = field(default_factory=list)  # (1 or 2, text) of <h1>/<h2>, in order
+    heading_kickers: dict[str, str] = field(default_factory=dict)  # heading text -> with its kicker
     og_url: str | None = None
     meta: dict[str, str] = field(default_factory=dict)  # first value of each lower-cased name/property
     time_published: str | None = None  # <time datetime> marked as publication, or the first one
@@ -80,6 +81,9 @@ def read_metadata(tree: lxml_html.HtmlElement, base_url: str) -> PageMetadata:
         text = heading_text(heading)
         if text and len(found.headings) < 40:
             found.headings.append((int(heading.tag[1]), text))
+            full = heading_text(heading, kicker=True)
+            if full and full != text:
+                found.heading_kickers[text] = full
     found.h1 = next((text for level, text in found.headings if level == 1), None)
     for meta in tree.iter("meta"):
         name = (
@@ -95,18 +99,32 @@ def read_metadata(tree: lxml_html.HtmlElement, base_url: str) -> PageMetadata:
     return found
 
 
-def heading_text(elem: lxml_html.HtmlElement) -> str | None:
-    """Visible text of a heading: ruby annotations (<rt>, <rp>: furigana), scripts and comments left out."""
+# Parts of a heading that are not the headline: a kicker above it ("Dachzeile", overline, eyebrow) and text
+# hidden from sight that only joins the kicker to it for screen readers (": ", " - ").
+_KICKER = re.compile(
+    r"kicker|dachzeile|overline|topline|roofline|supertitle|eyebrow|hidden|\bhide\b|sr-only|offscreen",
+    re.IGNORECASE,
+)
+_LEADING_PUNCTUATION = re.compile(r"^[\s:|\-–—·•]+")
 
-    def visible(node: lxml_html.HtmlElement) -> str:
+
+def heading_text(elem: lxml_html.HtmlElement, kicker: bool = False) -> str | None:
+    """Visible text of a heading: ruby annotations (<rt>, <rp>: furigana), scripts and comments left out,
+    and so is a kicker (an element marked as one, or a <small> line) unless ``kicker`` or the heading has
+    no other text."""
+
+    def visible(node: lxml_html.HtmlElement, skip_kicker: bool) -> str:
         parts = [node.text or ""]
         for child in node:
-            if isinstance(child.tag, str) and child.tag not in ("rt", "rp", "script", "style"):
-                parts.append(visible(child))
+            if not isinstance(child.tag, str) or child.tag in ("rt", "rp", "script", "style"):
+                pass
+            elif not (skip_kicker and (child.tag == "small" or _KICKER.search(child.get("class") or ""))):
+                parts.append(visible(child, skip_kicker))
             parts.append(child.tail or "")
         return "".join(parts)
 
-    return _text(visible(elem))
+    text = None if kicker else _text(_LEADING_PUNCTUATION.sub("", visible(elem, True)))
+    return text or _text(visible(elem, False))
 
 
 def _time_element(tree: lxml_html.HtmlElement) -> str | None:

@@ -33,13 +33,18 @@ def choose_title(
     hint: str | None,
     hosts: Iterable[str] = (),
 ) -> str:
-    sites = site_names(meta, sitename, hosts)
     raw = [meta.meta.get("og:title"), meta.ld_headline, meta.meta.get("twitter:title"), meta.title_tag, hint]
+    if sitename and _fold(sitename) in {_fold(t) for t in (extracted, meta.h1) if t}:
+        sitename = None  # trafilatura's site name is sometimes the headline itself
+    sites = site_names(meta, sitename, hosts)
     titles = [strip_site_name(t, sites, meta.h1) for t in raw if t]
     heading = agreeing_heading(meta.headings, titles, sites, [t for t in raw if t])
     # The visible headline, unless the publisher's structured data (JSON-LD headline) names another one:
     # then the page's own metadata (og:title first) settles it.
     if heading and (not meta.ld_headline or _fold(meta.ld_headline) == _fold(heading)):
+        full = meta.heading_kickers.get(heading)  # the heading with its kicker, when the metadata has it
+        if full and _fold(full) in {_fold(t) for t in titles}:
+            return strip_site_name(full, sites)
         return strip_site_name(heading, sites)
     for candidate in (*raw, extracted):
         if candidate:
@@ -56,6 +61,18 @@ def site_names(meta: PageMetadata, sitename: str | None, hosts: Iterable[str]) -
         if host and not re.fullmatch(r"[\d.]+|localhost", host):
             names |= {host, host.rsplit(".", 1)[0], host.split(".")[0]}
     return {_fold(n) for n in names if n and len(_fold(n)) >= 2}
+
+
+def _site_headings(headings: list[tuple[int, str]], raw_titles: list[str]) -> set[str]:
+    """Folded headings that are a short part of a title between separators ('Blog » Post', 'Post | Blog'):
+    the site's name set as a heading (a blog's <h1>), not the article's."""
+    parts: set[str] = set()
+    for title in raw_titles:
+        pieces = [p for p in SEPARATORS.split(title) if p and p.strip()]
+        if len(pieces) >= 2:
+            longest = max(len(p) for p in pieces)
+            parts |= {_fold(p) for p in pieces if len(p) < longest}
+    return {_fold(text) for _, text in headings[:MAX_HEADINGS] if _fold(text) in parts and len(_fold(text)) >= 2}
 
 
 def agreeing_heading(
@@ -101,7 +118,8 @@ def strip_site_name(title: str, sites: set[str], h1: str | None = None) -> str:
     'Headline_腾讯新闻'), leaving separators inside the headline alone."""
     title = " ".join(title.split())
     if h1 and h1 != title and title.startswith(h1) and SEPARATORS.match(title[len(h1) :]):
-        return h1
+        if not _names_site(h1, sites):  # "Headline | Site", not "Site » Blog » Headline"
+            return h1
     for _ in range(2):  # "Headline - Section - Site": the site, then a part the site repeats
         cuts = list(SEPARATORS.finditer(title))
         if not cuts:
@@ -122,6 +140,7 @@ def _names_site(part: str, names: set[str]) -> bool:
     return bool(folded) and any(
         folded == n
         or (len(n) >= 3 and n in folded and len(folded) <= len(n) + 6)
+        or (len(n) >= 6 and folded.startswith(n) and len(folded) <= 2 * len(n))  # host "fouryears"
         or (len(folded) >= 3 and folded in n)
         for n in names
     )
