@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterator
@@ -90,6 +91,8 @@ def read_metadata(tree: lxml_html.HtmlElement, base_url: str) -> PageMetadata:
             meta.get("property") or meta.get("name") or meta.get("itemprop") or meta.get("http-equiv") or ""
         )
         value = _text(meta.get("content"))
+        if value and "&" in value and _ENTITY.search(value):  # escaped twice by the publisher: "&#8211;"
+            value = _text(html.unescape(value))
         if name and value:
             found.meta.setdefault(name.strip().lower(), value)
     og_url = found.meta.get("og:url")
@@ -170,9 +173,20 @@ def _read_json_ld(tree: lxml_html.HtmlElement, found: PageMetadata, base_url: st
 def _load_json(text: str) -> Any:
     text = re.sub(r"^\s*(<!--|//<!\[CDATA\[)|(-->|//\]\]>)\s*$", "", text.strip())
     try:
-        return json.loads(text, strict=False)
+        return json.loads(text, strict=False, object_hook=_unescape_strings)
     except ValueError:
         return None
+
+
+_ENTITY = re.compile(r"&(?:#\d{2,6}|#x[0-9a-fA-F]{2,5}|[a-zA-Z]{2,8});")
+
+
+def _unescape_strings(node: dict[str, Any]) -> dict[str, Any]:
+    """JSON-LD values are plain text, but many CMSs write HTML entities into them ("&#8211;", "&quot;")."""
+    for key, value in node.items():
+        if isinstance(value, str) and "&" in value and _ENTITY.search(value) and key != "articleBody":
+            node[key] = html.unescape(value)
+    return node
 
 
 def _walk(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:

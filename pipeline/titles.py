@@ -38,10 +38,12 @@ def choose_title(
         sitename = None  # trafilatura's site name is sometimes the headline itself
     sites = site_names(meta, sitename, hosts)
     titles = [strip_site_name(t, sites, meta.h1) for t in raw if t]
-    heading = agreeing_heading(meta.headings, titles, sites, [t for t in raw if t])
+    declared = {_fold(strip_site_name(t, sites)) for t in raw[:3] if t}  # og, JSON-LD, twitter
+    heading = agreeing_heading(meta.headings, titles, sites, [t for t in raw if t], declared)
     # The visible headline, unless the publisher's structured data (JSON-LD headline) names another one:
     # then the page's own metadata (og:title first) settles it.
-    if heading and (not meta.ld_headline or _fold(meta.ld_headline) == _fold(heading)):
+    headline = strip_site_name(meta.ld_headline, sites) if meta.ld_headline else None
+    if heading and (not headline or _fold(headline) == _fold(heading)):
         full = meta.heading_kickers.get(heading)  # the heading with its kicker, when the metadata has it
         if full and _fold(full) in {_fold(t) for t in titles}:
             return strip_site_name(full, sites)
@@ -63,20 +65,12 @@ def site_names(meta: PageMetadata, sitename: str | None, hosts: Iterable[str]) -
     return {_fold(n) for n in names if n and len(_fold(n)) >= 2}
 
 
-def _site_headings(headings: list[tuple[int, str]], raw_titles: list[str]) -> set[str]:
-    """Folded headings that are a short part of a title between separators ('Blog » Post', 'Post | Blog'):
-    the site's name set as a heading (a blog's <h1>), not the article's."""
-    parts: set[str] = set()
-    for title in raw_titles:
-        pieces = [p for p in SEPARATORS.split(title) if p and p.strip()]
-        if len(pieces) >= 2:
-            longest = max(len(p) for p in pieces)
-            parts |= {_fold(p) for p in pieces if len(p) < longest}
-    return {_fold(text) for _, text in headings[:MAX_HEADINGS] if _fold(text) in parts and len(_fold(text)) >= 2}
-
-
 def agreeing_heading(
-    headings: list[tuple[int, str]], titles: list[str], sites: set[str], raw_titles: Iterable[str] = ()
+    headings: list[tuple[int, str]],
+    titles: list[str],
+    sites: set[str],
+    raw_titles: Iterable[str] = (),
+    declared: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> str | None:
     """The <h1> (else <h2>) whose words agree best with a metadata title, and which is not the site's name:
     neither a known site name nor the shorter end of a '<title>' split at a separator ('Headline - Site')."""
@@ -92,7 +86,8 @@ def agreeing_heading(
         agreement = max(_dice(words, t) for t in title_tokens)
         if agreement < MIN_AGREEMENT:
             continue
-        score = agreement + (0.2 if level == 1 else 0) - (0.6 if _fold(text) in ends else 0)
+        site_like = _fold(text) in ends and _fold(text) not in declared  # unless og:title etc. say just that
+        score = agreement + (0.2 if level == 1 else 0) - (0.6 if site_like else 0)
         if best is None or score > best[0]:
             best = (score, text)
     return best[1] if best else None
@@ -121,6 +116,14 @@ def strip_site_name(title: str, sites: set[str], h1: str | None = None) -> str:
         if not _names_site(h1, sites):  # "Headline | Site", not "Site » Blog » Headline"
             return h1
     for _ in range(2):  # "Headline - Section - Site": the site, then a part the site repeats
+        cuts = list(SEPARATORS.finditer(title))
+        if not cuts:
+            break
+        for before, after in zip(cuts, cuts[1:], strict=False):  # "Headline : Site | Motto | Since 2005"
+            middle, head = title[before.end() : after.start()], title[: before.start()].strip()
+            if len(head) > len(middle) and _fold(middle) in sites:
+                title = title[: before.start()].strip()
+                break
         cuts = list(SEPARATORS.finditer(title))
         if not cuts:
             break
