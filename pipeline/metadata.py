@@ -24,9 +24,11 @@ ARTICLE_TYPES = {
 PUBLISHED_META = (
     "article:published_time", "og:article:published_time", "og:published_time", "datepublished",
     "publishdate", "pubdate", "publish-date", "publish_date", "published_time", "parsely-pub-date",
-    "sailthru.date", "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.created", "date",
-    "article.published", "article_date_original", "cxenseparse:recs:publishtime", "originalpublicationdate",
+    "sailthru.date", "article.published", "article_date_original", "cxenseparse:recs:publishtime",
+    "originalpublicationdate",
 )  # fmt: skip
+# Generic date metas: as often the day the page was generated or last changed as the day it was published.
+WEAK_PUBLISHED_META = ("dc.date.issued", "dcterms.issued", "dc.date", "dcterms.created", "date")
 MODIFIED_META = (
     "article:modified_time", "og:article:modified_time", "og:updated_time", "datemodified",
     "last-modified", "dcterms.modified", "article.updated", "lastmod",
