@@ -42,7 +42,10 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+# Run as a script, benchmarks/ comes first on the path, and benchmarks/incremental.py would shadow the
+# `incremental` package Twisted imports: import from the repository root instead.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
 SYSTEMS = ("crawl", "pipeline", "trafilatura")
 # U+FFFD, UTF-8 read as cp1252/Latin-1 ("Ã¤", "â€™", "Â "), CJK read as Latin-1 ("æ–°", "ï¼", "ÖÐ¹ú": runs of
