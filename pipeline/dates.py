@@ -156,7 +156,7 @@ def plausible(moment: datetime, now: datetime) -> bool:
 # How much each source's word counts when sources disagree about the day. The JSON-LD and the
 # article:published_time family are the publisher's structured word; the plain "date"/"dc.date" metas are
 # as often the day the page was last built; the visible byline is what the reader sees.
-WEIGHTS = {"json-ld": 1.0, "meta": 1.0, "feed": 1.0, "byline": 0.9, "trafilatura": 0.8, "time": 0.7,
+WEIGHTS = {"json-ld": 1.0, "meta": 1.0, "feed": 1.0, "byline": 0.95, "trafilatura": 0.8, "time": 0.7,
            "meta-weak": 0.4}  # fmt: skip
 ECHO = 0.3  # the same instant again from another source: mostly the same CMS field written twice
 MAX_OFFSET = timedelta(hours=14)
@@ -187,13 +187,14 @@ def choose_published(
     if not read:
         return None
     votes: dict[date, float] = {}
-    seen: set[datetime] = set()
+    seen: set[datetime | date] = set()
     for origin, moment, has_time in read:
         weight = WEIGHTS.get(origin, 0.5)
-        if has_time and moment in seen:
-            weight *= ECHO
-        seen.add(moment)
         day = _day(moment, zone)
+        echo = moment if has_time else day  # a day without a time: echoed by another day-only source
+        if echo in seen:
+            weight *= ECHO
+        seen.add(echo)
         votes[day] = votes.get(day, 0.0) + weight
     best = max(votes.values())
     day = next(_day(m, zone) for _, m, _ in read if votes[_day(m, zone)] == best)  # ties: most trusted
