@@ -5,7 +5,7 @@ read in the source's zone; a date with an offset keeps it (the front matter show
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
@@ -140,7 +140,7 @@ def _zoned(moment: datetime, offset: str | None, tz: ZoneInfo) -> datetime:
         return moment.replace(tzinfo=tz)
     offset = offset.upper()
     if offset in ("Z", "UTC", "GMT"):
-        return moment.replace(tzinfo=ZoneInfo("UTC"))
+        return moment.replace(tzinfo=UTC)  # stated by the page (a fixed offset), unlike a zone-less date
     sign = -1 if offset[0] == "-" else 1
     digits = offset[1:].replace(":", "")
     delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
@@ -158,7 +158,7 @@ def plausible(moment: datetime, now: datetime) -> bool:
 # as often the day the page was last built; the visible byline is what the reader sees.
 WEIGHTS = {"json-ld": 1.0, "meta": 1.0, "feed": 1.0, "byline": 0.95, "trafilatura": 0.8, "time": 0.7,
            "meta-weak": 0.4}  # fmt: skip
-ECHO = 0.3  # the same instant again from another source: mostly the same CMS field written twice
+ECHO = 0.3  # the same date again from another source: mostly the same CMS field written twice
 MAX_OFFSET = timedelta(hours=14)
 
 
@@ -215,19 +215,23 @@ def _has_offset(moment: datetime) -> bool:
 
 
 def _in_stated_offset(moment: datetime, others: list[datetime], zone: str) -> datetime:
-    """``moment`` (read in ``zone`` or UTC) in the offset another source states for the same instant, or,
-    for a wall-clock time (a byline), the instant another source gives that differs by a whole offset."""
+    """``moment`` on the publisher's clock: in the offset another source states for the same instant; or,
+    when one of ``moment`` and another reading is a wall-clock time (a byline, read in ``zone``) and the
+    other a zoned instant (often UTC) that differs from it by a whole offset, that instant in that offset."""
     for other in others:
         if other == moment and _has_offset(other):
-            return other  # same instant, the publisher's offset
-    if not isinstance(moment.tzinfo, ZoneInfo) or str(moment.tzinfo) != zone:
-        return moment
-    wall = moment.replace(tzinfo=None)
+            return other
     for other in others:
-        if other.tzinfo is None or (isinstance(other.tzinfo, ZoneInfo) and str(other.tzinfo) == zone):
-            continue  # another wall-clock reading
-        offset = wall - other.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
-        minutes = offset.total_seconds() / 60
-        if abs(offset) <= MAX_OFFSET and abs(minutes - round(minutes / 15) * 15) < 1.5:
-            return other.astimezone(timezone(timedelta(minutes=round(minutes / 15) * 15)))
+        wall, zoned = (moment, other) if _wall_clock(moment, zone) else (other, moment)
+        if not _wall_clock(wall, zone) or _wall_clock(zoned, zone):
+            continue
+        offset = wall.replace(tzinfo=None) - zoned.astimezone(UTC).replace(tzinfo=None)
+        quarters = round(offset.total_seconds() / 900)
+        if abs(offset) <= MAX_OFFSET and abs(offset.total_seconds() - quarters * 900) < 90:
+            return zoned.astimezone(timezone(timedelta(minutes=15 * quarters)))
     return moment
+
+
+def _wall_clock(moment: datetime, zone: str) -> bool:
+    """Read without a zone on the page (so in the source's zone)."""
+    return isinstance(moment.tzinfo, ZoneInfo) and str(moment.tzinfo) == zone
