@@ -158,7 +158,7 @@ def plausible(moment: datetime, now: datetime) -> bool:
 # as often the day the page was last built; the visible byline is what the reader sees.
 WEIGHTS = {"json-ld": 1.0, "meta": 1.0, "feed": 1.0, "byline": 0.95, "trafilatura": 0.8, "time": 0.7,
            "meta-weak": 0.4}  # fmt: skip
-ECHO = 0.3  # the same date again from another source: mostly the same CMS field written twice
+ECHO = 0.3  # the same date again from another source: mostly one field repeated (by the CMS, by htmldate)
 MAX_OFFSET = timedelta(hours=14)
 
 
@@ -191,7 +191,7 @@ def choose_published(
     for origin, moment, has_time in read:
         weight = WEIGHTS.get(origin, 0.5)
         day = _day(moment, zone)
-        echo = moment if has_time else day  # a day without a time: echoed by another day-only source
+        echo = moment if has_time else day  # a day without a time: the same date shown in several places
         if echo in seen:
             weight *= ECHO
         seen.add(echo)
