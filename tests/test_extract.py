@@ -744,6 +744,12 @@ def test_byline_gives_the_time_of_day_to_a_day_found_elsewhere() -> None:
         ("Jane Roe (AFP)", ["Jane Roe"]),
         ("Test Times", []),  # the site's own name is not an author
         ("记者 王小明", ["王小明"]),
+        ("Veröffentlicht vonChris Jung", ["Chris Jung"]),  # the prefix glued to the name by the markup
+        ("View all posts by Daniel Lemire", ["Daniel Lemire"]),
+        ("~ Cem Basman", ["Cem Basman"]),
+        ("Posted on", []),  # a label, not a name
+        ("Art Edwards says", []),  # a comment's author line
+        ("Redaktion", ["Redaktion"]),
     ],
 )
 def test_author_cleaning(content: str, authors: list[str]) -> None:
