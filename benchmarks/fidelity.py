@@ -1,6 +1,7 @@
 """Extraction fidelity on the shared corpus of real news pages: newsarchive against bare trafilatura.
 
     .venv/bin/python benchmarks/fidelity.py [--corpus fundus,cwce] [--keep DIR] [--processes 1]
+        [--no-crawl | --systems pipeline,trafilatura]
 
 One run does three things over the same pages and scores each with ``../shared/corpus/score.py``:
 
