@@ -45,7 +45,7 @@ def choose_title(
     headline = strip_site_name(meta.ld_headline, sites) if meta.ld_headline else None
     if heading and (not headline or _fold(headline) == _fold(heading)):
         full = meta.heading_kickers.get(heading)  # the heading with its kicker, when the metadata has it
-        if full and _fold(full) in {_fold(t) for t in titles}:
+        if full and _fold(full) in declared:
             return strip_site_name(full, sites)
         return strip_site_name(heading, sites)
     for candidate in (*raw, extracted):
