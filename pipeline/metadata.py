@@ -45,6 +45,7 @@ class PageMetadata:
     h1: str | None = None
     headings: list[tuple[int, str]] = field(default_factory=list)  # (1 or 2, text) of <h1>/<h2>, in order
     heading_kickers: dict[str, str] = field(default_factory=dict)  # heading text -> with its kicker
+    marked_headline: str | None = None  # the first <h1> marked up as the article's headline
     og_url: str | None = None
     meta: dict[str, str] = field(default_factory=dict)  # first value of each lower-cased name/property
     time_published: str | None = None  # <time datetime> marked as publication, or the first one
@@ -87,6 +88,10 @@ def read_metadata(tree: lxml_html.HtmlElement, base_url: str) -> PageMetadata:
             full = heading_text(heading, kicker=True)
             if full and full != text:
                 found.heading_kickers[text] = full
+            if heading.tag == "h1" and found.marked_headline is None and _HEADLINE_MARK.search(
+                " ".join(filter(None, (heading.get("itemprop"), heading.get("class"))))
+            ):
+                found.marked_headline = text
     found.h1 = next((text for level, text in found.headings if level == 1), None)
     for meta in tree.iter("meta"):
         name = (
@@ -109,6 +114,9 @@ def read_metadata(tree: lxml_html.HtmlElement, base_url: str) -> PageMetadata:
 _KICKER = re.compile(
     r"kicker|dachzeile|overline|topline|roofline|supertitle|eyebrow|hidden|\bhide\b|sr-only|offscreen",
     re.IGNORECASE,
+)
+_HEADLINE_MARK = re.compile(
+    r"\bheadline\b|\b(?:entry|article|post|story|news|content)[-_]{0,2}(?:title|headline|heading)\b", re.IGNORECASE
 )
 _LEADING_PUNCTUATION = re.compile(r"^[\s:|\-–—·•]+")
 

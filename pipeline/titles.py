@@ -48,6 +48,9 @@ def choose_title(
         if full and _fold(full) in declared:
             return strip_site_name(full, sites)
         return strip_site_name(heading, sites)
+    marked = meta.marked_headline
+    if not heading and marked and not _names_site(marked, sites):
+        return strip_site_name(marked, sites)  # marked up as the headline: the reader's title, whatever SEO says
     for candidate in (*raw, extracted):
         if candidate:
             return strip_site_name(candidate, sites, meta.h1)

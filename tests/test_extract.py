@@ -667,6 +667,26 @@ def test_site_name_in_the_middle_of_a_title_is_cut() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("h1", "title"),
+    [
+        ('<h1 class="entry-title">Council says yes to the new quay</h1>', "Council says yes to the new quay"),
+        ('<h1 itemprop="headline">Council says yes to the new quay</h1>', "Council says yes to the new quay"),
+        ("<h1>Council says yes to the new quay</h1>", "Harbour plan approved"),  # unmarked: could be anything
+    ],
+)
+def test_heading_marked_as_headline_beats_an_seo_title(h1: str, title: str) -> None:
+    """An <h1> marked up as the article's headline is the title even when og:title, written for search
+    engines, shares few words with it."""
+    head = '<meta property="og:title" content="Harbour plan approved">'
+    assert (
+        extract(
+            make_page(html(head=head, title="Harbour plan approved | Test Times", h1=None, before=h1))
+        ).title
+        == title
+    )
+
+
 def test_date_sources_vote_for_the_day() -> None:
     """One source against two that agree loses; the most trusted source of the winning day gives the time."""
     now = datetime(2026, 1, 1, tzinfo=UTC)
