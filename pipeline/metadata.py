@@ -88,9 +88,8 @@ def read_metadata(tree: lxml_html.HtmlElement, base_url: str) -> PageMetadata:
             full = heading_text(heading, kicker=True)
             if full and full != text:
                 found.heading_kickers[text] = full
-            if heading.tag == "h1" and found.marked_headline is None and _HEADLINE_MARK.search(
-                " ".join(filter(None, (heading.get("itemprop"), heading.get("class"))))
-            ):
+            marks = " ".join(filter(None, (heading.get("itemprop"), heading.get("class"))))
+            if heading.tag == "h1" and found.marked_headline is None and _HEADLINE_MARK.search(marks):
                 found.marked_headline = text
     found.h1 = next((text for level, text in found.headings if level == 1), None)
     for meta in tree.iter("meta"):
@@ -116,7 +115,8 @@ _KICKER = re.compile(
     re.IGNORECASE,
 )
 _HEADLINE_MARK = re.compile(
-    r"\bheadline\b|\b(?:entry|article|post|story|news|content)[-_]{0,2}(?:title|headline|heading)\b", re.IGNORECASE
+    r"\bheadline\b|\b(?:entry|article|post|story|news|content)[-_]{0,2}(?:title|headline|heading)\b",
+    re.IGNORECASE,
 )
 _LEADING_PUNCTUATION = re.compile(r"^[\s:|\-–—·•]+")
 

@@ -4,7 +4,9 @@ article, else the metadata's title (og:title, JSON-LD headline, <title>), less a
 Why the headline first: ``og:title`` and ``<title>`` are often an SEO variant ("Labor on track to hit 2030
 climate change target") or carry the site's name ("… - Battery-News.de"), while the <h1> is what the reader
 sees. But a page's <h1> is just as often the site's logo ("Krimiblog-Archiv"), so a heading is only taken
-when it shares most of its words with a metadata title, and never when it names the site.
+when it shares most of its words with a metadata title, and never when it names the site; or, when none does,
+the <h1> the page marks up as its headline (itemprop="headline", class="entry-title"). A kicker above the
+headline ("Dachzeile", overline) is left out unless og:title or the JSON-LD headline include it.
 """
 
 from __future__ import annotations
@@ -49,8 +51,8 @@ def choose_title(
             return strip_site_name(full, sites)
         return strip_site_name(heading, sites)
     marked = meta.marked_headline
-    if not heading and marked and not _names_site(marked, sites):
-        return strip_site_name(marked, sites)  # marked up as the headline: the reader's title, whatever SEO says
+    if not heading and marked and not _names_site(marked, sites):  # the reader's title, whatever SEO says
+        return strip_site_name(marked, sites)
     for candidate in (*raw, extracted):
         if candidate:
             return strip_site_name(candidate, sites, meta.h1)
@@ -73,7 +75,7 @@ def agreeing_heading(
     titles: list[str],
     sites: set[str],
     raw_titles: Iterable[str] = (),
-    declared: set[str] = frozenset(),  # type: ignore[assignment]
+    declared: frozenset[str] | set[str] = frozenset(),  # folded og:title, JSON-LD headline, twitter:title
 ) -> str | None:
     """The <h1> (else <h2>) whose words agree best with a metadata title, and which is not the site's name:
     neither a known site name nor the shorter end of a '<title>' split at a separator ('Headline - Site')."""
