@@ -19,9 +19,9 @@ class Article:
     title: str
     body: str  # Markdown body, without the trailing source link
     fetched: datetime  # aware, when the page was downloaded
-    timezone: str = "UTC"  # the source's zone; front-matter dates are written in it
-    published: datetime | None = None  # aware
-    modified: datetime | None = None  # aware
+    timezone: str = "UTC"  # the source's zone: front-matter dates without an offset of the page's own
+    published: datetime | None = None  # aware; in the page's own offset when the page states one
+    modified: datetime | None = None  # aware, as published
     date_source: str | None = None  # where the publication date was found (e.g. "json-ld", "meta")
     lang: str | None = None
     authors: list[str] = field(default_factory=list)

@@ -8,7 +8,7 @@ the reference article. Values are escaped so that any text round-trips through a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -63,14 +63,29 @@ def local_time(moment: datetime, zone: str) -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime(DATE_FORMAT)
 
 
+def page_time(moment: datetime, zone: str) -> str:
+    """A date as the publisher's clock showed it: in the offset the page stated (a fixed offset other than
+    UTC on ``moment``), else in the source's ``zone``. When the page's offset is not the zone's at that
+    instant, the offset is written too ("2025-02-07T15:51:13+08:00", RFC 3339), so the text still names the
+    exact instant for Hugo and for reading the file back; otherwise the seed's "2025-02-07 15:51:13"."""
+    offset = moment.utcoffset() if isinstance(moment.tzinfo, timezone) else None
+    if not offset:  # zone-less on the page (read in the source's zone), UTC, or from the index
+        return local_time(moment, zone)
+    if moment.astimezone(ZoneInfo(zone)).utcoffset() == offset:
+        return moment.strftime(DATE_FORMAT)
+    sign, rest = ("-", -offset) if offset < timedelta(0) else ("+", offset)
+    hours, minutes = divmod(int(rest.total_seconds()) // 60, 60)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}{sign}{hours:02d}:{minutes:02d}"
+
+
 def computed_fields(article: Article) -> dict[str, Any]:
     """Every value a layout may ask for; None means 'leave the key out'."""
     lang = [article.lang] if article.lang else None
     date = article.published or article.fetched
     return {
         "title": article.title,
-        "date": local_time(date, article.timezone),
-        "lastmod": local_time(article.modified, article.timezone) if article.modified else None,
+        "date": page_time(date, article.timezone),
+        "lastmod": page_time(article.modified, article.timezone) if article.modified else None,
         "summary": summary(article.body),
         "categories": [article.source],
         "tags": [article.source],

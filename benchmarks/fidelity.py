@@ -1,6 +1,7 @@
 """Extraction fidelity on the shared corpus of real news pages: newsarchive against bare trafilatura.
 
     .venv/bin/python benchmarks/fidelity.py [--corpus fundus,cwce] [--keep DIR] [--processes 1]
+        [--no-crawl | --systems pipeline,trafilatura]
 
 One run does three things over the same pages and scores each with ``../shared/corpus/score.py``:
 
@@ -42,7 +43,10 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+# Run as a script, benchmarks/ comes first on the path, and benchmarks/incremental.py would shadow the
+# `incremental` package Twisted imports: import from the repository root instead.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
 SYSTEMS = ("crawl", "pipeline", "trafilatura")
 # U+FFFD, UTF-8 read as cp1252/Latin-1 ("Ã¤", "â€™", "Â "), CJK read as Latin-1 ("æ–°", "ï¼", "ÖÐ¹ú": runs of
@@ -78,8 +82,12 @@ def main() -> int:
     parser.add_argument("--processes", type=int, default=1, help="extraction processes for both (default 1)")
     parser.add_argument("--corpus-dir", type=Path, default=DEFAULT_CORPUS, help="the shared corpus folder")
     parser.add_argument("--no-crawl", action="store_true", help="skip the crawl (extraction runs only)")
+    parser.add_argument("--systems", default="crawl,pipeline,trafilatura",
+                        help="which of crawl, pipeline, trafilatura to run and score (default all three)")
     parser.add_argument("--json", type=Path, help="write every figure here")
     args = parser.parse_args()
+    if not args.systems or set(args.systems.split(",")) - set(SYSTEMS):
+        parser.error(f"--systems: expected some of {', '.join(SYSTEMS)}, got {args.systems!r}")
     if not (args.corpus_dir / "manifest.json").is_file():
         parser.error(f"{args.corpus_dir}/manifest.json not found: pass --corpus-dir")
     work = args.keep or Path(tempfile.mkdtemp(prefix="fidelity-"))
@@ -104,10 +112,11 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     by_id = {e["id"]: e for e in entries}
     report: dict[str, Any] = {"pages": len(entries), "speed": {}, "scores": {}}
     archives: dict[str, Path] = {}
-    if not args.no_crawl:
+    systems = set(args.systems.split(",")) - ({"crawl"} if args.no_crawl else set())
+    if "crawl" in systems:
         archives["crawl"] = crawl(args, work / "crawl")
     base = "http://127.0.0.1:8765"  # a URL for the extraction runs' pages; nothing is fetched from it
-    for system in ("pipeline", "trafilatura"):
+    for system in [s for s in ("pipeline", "trafilatura") if s in systems]:
         out = work / system
         out.mkdir()
         jobs = [(system, str(args.corpus_dir), e, base, str(out)) for e in entries]

@@ -25,6 +25,17 @@ _ROLES = re.compile(
     r"photographer|fotograf(?:in)?)\b.*$",
     re.IGNORECASE,
 )
+# A byline prefix glued to the name by the page's markup ("Veröffentlicht vonChris Jung", "AuthorAndreas Kalt").
+_GLUED_PREFIX = re.compile(
+    r"^(?:[Vv]eröffentlicht von|[Gg]eschrieben von|[Pp]osted by|[Ww]ritten by|[Vv]iew all posts by|[Aa]uthor|"
+    r"[Aa]rtikel von:?)\s*(?=[A-ZÄÖÜ])"
+)
+# Labels and comment lines that are not names: "Posted on", "Veröffentlicht am", "Name", "Art Edwards says".
+_NOT_A_NAME = re.compile(
+    r"^(?:posted|published|veröffentlicht|publiziert|geschrieben|erstellt)(?:\s+(?:on|am|by|von))?$|"
+    r"^(?:by|von|name|author|autor)$|\s(?:says|said|sagt|schreibt|écrit|dice)\s*:?$",
+    re.IGNORECASE,
+)
 MAX_NAME = 60
 
 
@@ -55,7 +66,7 @@ def clean_names(raw: list[str], sites: set[str]) -> list[str]:
 def _strip(text: str) -> str:
     text = " ".join(text.split())
     for _ in range(2):
-        text = _PREFIX.sub("", text).strip(" ,;:|-–—")
+        text = _GLUED_PREFIX.sub("", _PREFIX.sub("", text)).strip(" ,;:|-–—~·•")
     return text
 
 
@@ -64,6 +75,8 @@ def _clean(part: str) -> str | None:
     name = _AGENCY_SUFFIX.sub("", name)
     name = _ROLES.sub("", name).strip(" ,;:|-–—/")
     if not name or len(name) > MAX_NAME or len(name.split()) > 6 or re.search(r"\d|https?:|www\.", name):
+        return None
+    if _NOT_A_NAME.search(name):
         return None
     return name
 

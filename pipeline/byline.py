@@ -8,7 +8,7 @@ import re
 
 from lxml import html as lxml_html
 
-from pipeline.dates import find_date
+from pipeline.dates import find_date, first_date_at
 
 _DATE_MARK = re.compile(
     r"date|time|publi|posted|byline|dateline|meta|info|fecha|datum|zeit|stamp|author|source|post-?head|article-?head",
@@ -21,6 +21,13 @@ _SKIP = {"script", "style", "noscript", "option", "select", "textarea", "button"
 _CJK_AUTHOR = re.compile(
     r"(?:作者|记者|撰文|文|编辑|責任編集|記者|기자)\s*[:：/／|]?\s*([\u4e00-\u9fff·]{2,4}(?:[、，,\s]+[\u4e00-\u9fff·]{2,4}){0,3})"
 )
+# A date line that says the page was changed ("Updated 20:49, 5 Aug 2024", "Aktualisiert am …", "last edited"):
+# a modification date, not the publication date.
+_MODIFIED = re.compile(
+    r"updated|update:|aktualisiert|geändert|letzte änderung|last (?:modified|edited|updated)|edited|editiert|"
+    r"modifié|mis à jour|actualizado|actualización|aggiornato",
+    re.IGNORECASE,
+)
 MAX_LINE = 200
 MAX_ELEMENTS = 4000
 
@@ -31,13 +38,16 @@ def byline_date(tree: lxml_html.HtmlElement, zone: str) -> str | None:
     start = _headline(tree)
     marked: str | None = None
     timed: str | None = None
+    changed: str | None = None
     for count, elem in enumerate(_after(tree, start)):
         if count > MAX_ELEMENTS:
             break
         marks = " ".join(filter(None, (elem.get("class"), elem.get("id"), elem.get("itemprop"))))
         if marked is None and marks and _DATE_MARK.search(marks):
             text = _line(elem.text_content())
-            found = text and any(c.isdigit() for c in text) and find_date(text, zone)
+            found = text and any(c.isdigit() for c in text) and _published_date(text, zone)
+            if found is None and text and changed is None and find_date(text, zone):
+                changed = text  # "Updated May 6, 2019": the only date line may still be the best there is
             if found:
                 if found[1]:
                     return text
@@ -45,13 +55,25 @@ def byline_date(tree: lxml_html.HtmlElement, zone: str) -> str | None:
         if timed is None:
             for text in (elem.text, elem.tail):
                 text = _line(text or "")
-                found = text and any(c.isdigit() for c in text) and find_date(text, zone)
+                found = text and any(c.isdigit() for c in text) and _published_date(text, zone)
                 if found and found[1] and elem.tag != "a":
                     timed = text
                     break
         if timed and marked:
             break
+    if not (timed or marked):
+        return changed
     return timed if timed and (not marked or _same_day(timed, marked, zone)) else marked or timed
+
+
+def _published_date(text: str, zone: str) -> tuple | None:
+    """The date in a date line; None when the line says before it that it is when the page was changed."""
+    found = find_date(text, zone)
+    if found:
+        changed = _MODIFIED.search(text)
+        if changed and changed.start() < (first_date_at(text) or 0):
+            return None
+    return found
 
 
 def byline_authors(tree: lxml_html.HtmlElement) -> list[str]:

@@ -1,10 +1,11 @@
 """Reading the date strings pages use (ISO 8601 in its many spellings, RFC 2822 from feeds) into
-aware datetimes. A date without a zone is read in the source's zone."""
+aware datetimes, and choosing the publication date among what a page offers. A date without a zone is
+read in the source's zone; a date with an offset keeps it (the front matter shows the publisher's clock)."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
@@ -84,6 +85,12 @@ def find_date(text: str, zone: str) -> tuple[datetime, bool] | None:
     return None
 
 
+def first_date_at(text: str) -> int | None:
+    """Where the first date written out in ``text`` starts."""
+    match = _LOCAL.search(text[:2000])
+    return match.start() if match else None
+
+
 def _local_match(match: re.Match, tz: ZoneInfo) -> tuple[datetime, bool] | None:
     g = match.groupdict()
     if g["y1"]:
@@ -133,7 +140,7 @@ def _zoned(moment: datetime, offset: str | None, tz: ZoneInfo) -> datetime:
         return moment.replace(tzinfo=tz)
     offset = offset.upper()
     if offset in ("Z", "UTC", "GMT"):
-        return moment.replace(tzinfo=ZoneInfo("UTC"))
+        return moment.replace(tzinfo=UTC)  # stated by the page (a fixed offset), unlike a zone-less date
     sign = -1 if offset[0] == "-" else 1
     digits = offset[1:].replace(":", "")
     delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
@@ -144,3 +151,87 @@ def _zoned(moment: datetime, offset: str | None, tz: ZoneInfo) -> datetime:
 def plausible(moment: datetime, now: datetime) -> bool:
     """Publication dates before the web or more than a day in the future are misreadings."""
     return datetime(1990, 1, 1, tzinfo=moment.tzinfo) <= moment <= now + timedelta(days=1)
+
+
+# How much each source's word counts when sources disagree about the day. The JSON-LD and the
+# article:published_time family are the publisher's structured word; the plain "date"/"dc.date" metas are
+# as often the day the page was last built; the visible byline is what the reader sees.
+WEIGHTS = {"json-ld": 1.0, "meta": 1.0, "feed": 1.0, "byline": 0.95, "trafilatura": 0.8, "time": 0.7,
+           "meta-weak": 0.4}  # fmt: skip
+ECHO = 0.3  # the same date again from another source: mostly one field repeated (by the CMS, by htmldate)
+MAX_OFFSET = timedelta(hours=14)
+
+
+def choose_published(
+    candidates: list[tuple[str, str | None]], zone: str, now: datetime
+) -> tuple[datetime, str] | None:
+    """(moment, origin) of the publication date among ``(origin, text)`` candidates in order of trust.
+
+    The day is voted for: each source that reads as a plausible date adds its weight to its day (the day on
+    the publisher's clock when the date states an offset, else in ``zone``), so a lone wrong source (a
+    JSON-LD date the CMS set at creation, a "date" meta of the last rebuild) loses against a byline and
+    another source that agree. The moment is then the most trusted candidate for that day with a time of
+    day, else the first for it. A time read from the byline (the publisher's wall clock, no zone) that
+    matches a zoned instant of another source up to a whole offset gives that instant in that offset."""
+    read: list[tuple[str, datetime, bool]] = []
+    for origin, text in candidates:
+        parsed = parse_date(text, zone)
+        if parsed is None or not plausible(parsed[0], now):
+            continue
+        moment, has_time = parsed
+        if origin == "trafilatura" and text and text.endswith("T00:00:00"):
+            has_time = False  # htmldate writes midnight for a day without a time
+        if origin == "trafilatura" and not has_time and (moment.month, moment.day) == (1, 1):
+            continue  # htmldate's reading of a bare year in the text ("突破2000万", "© 2024"), not a date
+        read.append((origin, moment, has_time))
+    if not read:
+        return None
+    votes: dict[date, float] = {}
+    seen: set[datetime | date] = set()
+    for origin, moment, has_time in read:
+        weight = WEIGHTS.get(origin, 0.5)
+        day = _day(moment, zone)
+        echo = moment if has_time else day  # a day without a time: the same date shown in several places
+        if echo in seen:
+            weight *= ECHO
+        seen.add(echo)
+        votes[day] = votes.get(day, 0.0) + weight
+    best = max(votes.values())
+    day = next(_day(m, zone) for _, m, _ in read if votes[_day(m, zone)] == best)  # ties: most trusted
+    timed = [(o, m) for o, m, t in read if t and _day(m, zone) == day]
+    origin, moment = timed[0] if timed else next((o, m) for o, m, _ in read if _day(m, zone) == day)
+    if timed and not _has_offset(moment):
+        moment = _in_stated_offset(moment, [m for o, m, t in read if t], zone)
+    return moment, origin
+
+
+def _day(moment: datetime, zone: str) -> date:
+    return (moment if _has_offset(moment) else moment.astimezone(ZoneInfo(zone))).date()
+
+
+def _has_offset(moment: datetime) -> bool:
+    """Whether the page stated a UTC offset other than zero (kept as a fixed-offset timezone)."""
+    return isinstance(moment.tzinfo, timezone) and bool(moment.utcoffset())
+
+
+def _in_stated_offset(moment: datetime, others: list[datetime], zone: str) -> datetime:
+    """``moment`` on the publisher's clock: in the offset another source states for the same instant; or,
+    when one of ``moment`` and another reading is a wall-clock time (a byline, read in ``zone``) and the
+    other a zoned instant (often UTC) that differs from it by a whole offset, that instant in that offset."""
+    for other in others:
+        if other == moment and _has_offset(other):
+            return other
+    for other in others:
+        wall, zoned = (moment, other) if _wall_clock(moment, zone) else (other, moment)
+        if not _wall_clock(wall, zone) or _wall_clock(zoned, zone):
+            continue
+        offset = wall.replace(tzinfo=None) - zoned.astimezone(UTC).replace(tzinfo=None)
+        quarters = round(offset.total_seconds() / 900)
+        if abs(offset) <= MAX_OFFSET and abs(offset.total_seconds() - quarters * 900) < 90:
+            return zoned.astimezone(timezone(timedelta(minutes=15 * quarters)))
+    return moment
+
+
+def _wall_clock(moment: datetime, zone: str) -> bool:
+    """Read without a zone on the page (so in the source's zone)."""
+    return isinstance(moment.tzinfo, ZoneInfo) and str(moment.tzinfo) == zone

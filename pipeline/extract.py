@@ -18,12 +18,20 @@ from archive.variants import main_candidates
 from pipeline.authors import choose_authors
 from pipeline.byline import byline_authors, byline_date
 from pipeline.cleanup import drop_teaser_lists, unwrap_layout_tables
+from pipeline.dates import choose_published as weigh_dates
 from pipeline.dates import date_from_url, parse_date, plausible
 from pipeline.decode import decode_html
 from pipeline.images import protect_images, restore_images
 from pipeline.language import bcp47, choose_lang
 from pipeline.markdown import TRAFILATURA_OPTIONS, body_markdown
-from pipeline.metadata import AUTHOR_META, MODIFIED_META, PUBLISHED_META, PageMetadata, read_metadata
+from pipeline.metadata import (
+    AUTHOR_META,
+    MODIFIED_META,
+    PUBLISHED_META,
+    WEAK_PUBLISHED_META,
+    PageMetadata,
+    read_metadata,
+)
 from pipeline.page import Page, SkipPage
 from pipeline.titles import choose_title, site_names, strip_site_name
 
@@ -197,34 +205,20 @@ def _same_site(a: str, b: str) -> bool:
 def choose_published(
     meta: PageMetadata, extracted: str | None, page: Page, byline: str | None = None
 ) -> tuple[datetime | None, str | None]:
-    """The publication date with the most precision any trustworthy source on the page gives: the first
-    source with a time of day, unless an earlier source gave another day; else the first day found. The
-    date in the URL is the last resort."""
+    """The publication date and where it came from (``dates.choose_published`` weighs the sources);
+    the date in the URL is the last resort."""
     candidates = [
         ("json-ld", meta.ld_published),
         ("meta", _meta_value(meta, PUBLISHED_META)),
         ("time", meta.time_published),
         ("feed", page.hints.get("published")),
-        ("trafilatura", extracted),
         ("byline", byline),
+        ("trafilatura", extracted),
+        ("meta-weak", _meta_value(meta, WEAK_PUBLISHED_META)),
     ]
-    day_only: tuple[datetime, str] | None = None
-    for origin, text in candidates:
-        parsed = parse_date(text, page.timezone)
-        if parsed is None or not plausible(parsed[0], page.fetched):
-            continue
-        moment, has_time = parsed
-        if origin == "trafilatura" and text and text.endswith("T00:00:00"):
-            has_time = False  # htmldate writes midnight for a day without a time
-        if origin == "trafilatura" and not has_time and (moment.month, moment.day) == (1, 1):
-            continue  # htmldate's reading of a bare year in the text ("突破2000万", "© 2024"), not a date
-        if has_time:
-            if day_only and moment.date() != day_only[0].date():
-                continue  # a time from a less trusted source for another day: keep the day
-            return moment, origin
-        day_only = day_only or (moment, origin)
-    if day_only:
-        return day_only
+    found = weigh_dates(candidates, page.timezone, page.fetched)
+    if found:
+        return found
     from_url = date_from_url(page.url, page.timezone)
     if from_url and plausible(from_url, page.fetched):
         return from_url, "url"

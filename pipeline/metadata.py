@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterator
@@ -23,9 +24,11 @@ ARTICLE_TYPES = {
 PUBLISHED_META = (
     "article:published_time", "og:article:published_time", "og:published_time", "datepublished",
     "publishdate", "pubdate", "publish-date", "publish_date", "published_time", "parsely-pub-date",
-    "sailthru.date", "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.created", "date",
-    "article.published", "article_date_original", "cxenseparse:recs:publishtime", "originalpublicationdate",
+    "sailthru.date", "article.published", "article_date_original", "cxenseparse:recs:publishtime",
+    "originalpublicationdate",
 )  # fmt: skip
+# Generic date metas: as often the day the page was generated or last changed as the day it was published.
+WEAK_PUBLISHED_META = ("dc.date.issued", "dcterms.issued", "dc.date", "dcterms.created", "date")
 MODIFIED_META = (
     "article:modified_time", "og:article:modified_time", "og:updated_time", "datemodified",
     "last-modified", "dcterms.modified", "article.updated", "lastmod",
@@ -43,6 +46,8 @@ class PageMetadata:
     title_tag: str | None = None
     h1: str | None = None
     headings: list[tuple[int, str]] = field(default_factory=list)  # (1 or 2, text) of <h1>/<h2>, in order
+    heading_kickers: dict[str, str] = field(default_factory=dict)  # heading text -> with its kicker
+    marked_headline: str | None = None  # the first <h1> marked up as the article's headline
     og_url: str | None = None
     meta: dict[str, str] = field(default_factory=dict)  # first value of each lower-cased name/property
     time_published: str | None = None  # <time datetime> marked as publication, or the first one
@@ -84,12 +89,20 @@ def read_metadata(tree: lxml_html.HtmlElement, base_url: str) -> PageMetadata:
         text = heading_text(heading)
         if text and len(found.headings) < 40:
             found.headings.append((int(heading.tag[1]), text))
+            full = heading_text(heading, kicker=True)
+            if full and full != text:
+                found.heading_kickers[text] = full
+            marks = " ".join(filter(None, (heading.get("itemprop"), heading.get("class"))))
+            if heading.tag == "h1" and found.marked_headline is None and _HEADLINE_MARK.search(marks):
+                found.marked_headline = text
     found.h1 = next((text for level, text in found.headings if level == 1), None)
     for meta in tree.iter("meta"):
         name = (
             meta.get("property") or meta.get("name") or meta.get("itemprop") or meta.get("http-equiv") or ""
         )
         value = _text(meta.get("content"))
+        if value and "&" in value and _ENTITY.search(value):  # escaped twice by the publisher: "&#8211;"
+            value = _text(html.unescape(value))
         if name and value:
             found.meta.setdefault(name.strip().lower(), value)
     og_url = found.meta.get("og:url")
@@ -104,18 +117,36 @@ def _mobile(link: lxml_html.HtmlElement) -> bool:
     return bool(link.get("media")) and not link.get("type") and not link.get("hreflang")
 
 
-def heading_text(elem: lxml_html.HtmlElement) -> str | None:
-    """Visible text of a heading: ruby annotations (<rt>, <rp>: furigana), scripts and comments left out."""
+# Parts of a heading that are not the headline: a kicker above it ("Dachzeile", overline, eyebrow) and text
+# hidden from sight that only joins the kicker to it for screen readers (": ", " - ").
+_KICKER = re.compile(
+    r"kicker|dachzeile|overline|topline|roofline|supertitle|eyebrow|hidden|\bhide\b|sr-only|offscreen",
+    re.IGNORECASE,
+)
+_HEADLINE_MARK = re.compile(
+    r"\bheadline\b|\b(?:entry|article|post|story|news|content)[-_]{0,2}(?:title|headline|heading)\b",
+    re.IGNORECASE,
+)
+_LEADING_PUNCTUATION = re.compile(r"^[\s:|\-–—·•]+")
 
-    def visible(node: lxml_html.HtmlElement) -> str:
+
+def heading_text(elem: lxml_html.HtmlElement, kicker: bool = False) -> str | None:
+    """Visible text of a heading: ruby annotations (<rt>, <rp>: furigana), scripts and comments left out,
+    and so is a kicker (an element marked as one, or a <small> line) unless ``kicker`` or the heading has
+    no other text."""
+
+    def visible(node: lxml_html.HtmlElement, skip_kicker: bool) -> str:
         parts = [node.text or ""]
         for child in node:
-            if isinstance(child.tag, str) and child.tag not in ("rt", "rp", "script", "style"):
-                parts.append(visible(child))
+            if not isinstance(child.tag, str) or child.tag in ("rt", "rp", "script", "style"):
+                pass
+            elif not (skip_kicker and (child.tag == "small" or _KICKER.search(child.get("class") or ""))):
+                parts.append(visible(child, skip_kicker))
             parts.append(child.tail or "")
         return "".join(parts)
 
-    return _text(visible(elem))
+    text = None if kicker else _text(_LEADING_PUNCTUATION.sub("", visible(elem, True)))
+    return text or _text(visible(elem, False))
 
 
 def _time_element(tree: lxml_html.HtmlElement) -> str | None:
@@ -161,9 +192,20 @@ def _read_json_ld(tree: lxml_html.HtmlElement, found: PageMetadata, base_url: st
 def _load_json(text: str) -> Any:
     text = re.sub(r"^\s*(<!--|//<!\[CDATA\[)|(-->|//\]\]>)\s*$", "", text.strip())
     try:
-        return json.loads(text, strict=False)
+        return json.loads(text, strict=False, object_hook=_unescape_strings)
     except ValueError:
         return None
+
+
+_ENTITY = re.compile(r"&(?:#\d{2,6}|#x[0-9a-fA-F]{2,5}|[a-zA-Z]{2,8});")
+
+
+def _unescape_strings(node: dict[str, Any]) -> dict[str, Any]:
+    """JSON-LD values are plain text, but many CMSs write HTML entities into them ("&#8211;", "&quot;")."""
+    for key, value in node.items():
+        if isinstance(value, str) and "&" in value and _ENTITY.search(value) and key != "articleBody":
+            node[key] = html.unescape(value)
+    return node
 
 
 def _walk(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:

@@ -4,7 +4,9 @@ article, else the metadata's title (og:title, JSON-LD headline, <title>), less a
 Why the headline first: ``og:title`` and ``<title>`` are often an SEO variant ("Labor on track to hit 2030
 climate change target") or carry the site's name ("… - Battery-News.de"), while the <h1> is what the reader
 sees. But a page's <h1> is just as often the site's logo ("Krimiblog-Archiv"), so a heading is only taken
-when it shares most of its words with a metadata title, and never when it names the site.
+when it shares most of its words with a metadata title, and never when it names the site; or, when none does,
+the <h1> the page marks up as its headline (itemprop="headline", class="entry-title"). A kicker above the
+headline ("Dachzeile", overline) is left out unless og:title or the JSON-LD headline include it.
 """
 
 from __future__ import annotations
@@ -33,14 +35,24 @@ def choose_title(
     hint: str | None,
     hosts: Iterable[str] = (),
 ) -> str:
-    sites = site_names(meta, sitename, hosts)
     raw = [meta.meta.get("og:title"), meta.ld_headline, meta.meta.get("twitter:title"), meta.title_tag, hint]
+    if sitename and _fold(sitename) in {_fold(t) for t in (extracted, meta.h1) if t}:
+        sitename = None  # trafilatura's site name is sometimes the headline itself
+    sites = site_names(meta, sitename, hosts)
     titles = [strip_site_name(t, sites, meta.h1) for t in raw if t]
-    heading = agreeing_heading(meta.headings, titles, sites, [t for t in raw if t])
+    declared = {_fold(strip_site_name(t, sites)) for t in raw[:3] if t}  # og, JSON-LD, twitter
+    heading = agreeing_heading(meta.headings, titles, sites, [t for t in raw if t], declared)
     # The visible headline, unless the publisher's structured data (JSON-LD headline) names another one:
     # then the page's own metadata (og:title first) settles it.
-    if heading and (not meta.ld_headline or _fold(meta.ld_headline) == _fold(heading)):
+    headline = strip_site_name(meta.ld_headline, sites) if meta.ld_headline else None
+    if heading and (not headline or _fold(headline) == _fold(heading)):
+        full = meta.heading_kickers.get(heading)  # the heading with its kicker, when the metadata has it
+        if full and _fold(full) in declared:
+            return strip_site_name(full, sites)
         return strip_site_name(heading, sites)
+    marked = meta.marked_headline
+    if not heading and marked and not _names_site(marked, sites):  # the reader's title, whatever SEO says
+        return strip_site_name(marked, sites)
     for candidate in (*raw, extracted):
         if candidate:
             return strip_site_name(candidate, sites, meta.h1)
@@ -59,7 +71,11 @@ def site_names(meta: PageMetadata, sitename: str | None, hosts: Iterable[str]) -
 
 
 def agreeing_heading(
-    headings: list[tuple[int, str]], titles: list[str], sites: set[str], raw_titles: Iterable[str] = ()
+    headings: list[tuple[int, str]],
+    titles: list[str],
+    sites: set[str],
+    raw_titles: Iterable[str] = (),
+    declared: frozenset[str] | set[str] = frozenset(),  # folded og:title, JSON-LD headline, twitter:title
 ) -> str | None:
     """The <h1> (else <h2>) whose words agree best with a metadata title, and which is not the site's name:
     neither a known site name nor the shorter end of a '<title>' split at a separator ('Headline - Site')."""
@@ -75,7 +91,8 @@ def agreeing_heading(
         agreement = max(_dice(words, t) for t in title_tokens)
         if agreement < MIN_AGREEMENT:
             continue
-        score = agreement + (0.2 if level == 1 else 0) - (0.6 if _fold(text) in ends else 0)
+        site_like = _fold(text) in ends and _fold(text) not in declared  # unless og:title etc. say just that
+        score = agreement + (0.2 if level == 1 else 0) - (0.6 if site_like else 0)
         if best is None or score > best[0]:
             best = (score, text)
     return best[1] if best else None
@@ -101,8 +118,17 @@ def strip_site_name(title: str, sites: set[str], h1: str | None = None) -> str:
     'Headline_腾讯新闻'), leaving separators inside the headline alone."""
     title = " ".join(title.split())
     if h1 and h1 != title and title.startswith(h1) and SEPARATORS.match(title[len(h1) :]):
-        return h1
+        if not _names_site(h1, sites):  # "Headline | Site", not "Site » Blog » Headline"
+            return h1
     for _ in range(2):  # "Headline - Section - Site": the site, then a part the site repeats
+        cuts = list(SEPARATORS.finditer(title))
+        if not cuts:
+            break
+        for before, after in zip(cuts, cuts[1:], strict=False):  # "Headline : Site | Motto | Since 2005"
+            middle, head = title[before.end() : after.start()], title[: before.start()].strip()
+            if len(head) > len(middle) and _fold(middle) in sites:
+                title = title[: before.start()].strip()
+                break
         cuts = list(SEPARATORS.finditer(title))
         if not cuts:
             break
@@ -122,6 +148,7 @@ def _names_site(part: str, names: set[str]) -> bool:
     return bool(folded) and any(
         folded == n
         or (len(n) >= 3 and n in folded and len(folded) <= len(n) + 6)
+        or (len(n) >= 6 and folded.startswith(n) and len(folded) <= 2 * len(n))  # host "fouryears"
         or (len(folded) >= 3 and folded in n)
         for n in names
     )

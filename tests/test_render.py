@@ -69,6 +69,29 @@ def test_date_falls_back_to_fetched() -> None:
     assert parse(render(article))[0]["date"] == "2025-02-07 15:51:13"
 
 
+@pytest.mark.parametrize(
+    ("stated", "zone", "written"),
+    [
+        ("2025-02-07T15:51:13+08:00", "Asia/Shanghai", "2025-02-07 15:51:13"),  # the page's offset is the zone's
+        ("2025-02-07T23:30:00-05:00", "UTC", "2025-02-07T23:30:00-05:00"),  # the publisher's day, not UTC's
+        ("2025-07-01T00:30:00+02:00", "Europe/Berlin", "2025-07-01 00:30:00"),  # summer time
+        ("2025-02-07T23:30:00Z", "Asia/Shanghai", "2025-02-08 07:30:00"),  # UTC: the source's zone
+    ],
+)
+def test_date_written_in_the_pages_own_offset(stated: str, zone: str, written: str, tmp_path: Path) -> None:
+    from archive.readback import read_file
+    from archive.store import MarkdownStore
+
+    moment = datetime.fromisoformat(stated.replace("Z", "+00:00"))
+    if stated.endswith("Z"):
+        moment = moment.astimezone(UTC)
+    text = render(make_article(published=moment, timezone=zone))
+    assert parse(text)[0]["date"] == written
+    (tmp_path / "a.md").write_text(text, encoding="utf-8")
+    back = read_file(MarkdownStore(tmp_path), "a.md", lambda _: zone).article
+    assert back.published == moment  # the file still names the exact instant
+
+
 def test_source_link_is_last_line_and_body_without_trailing_blank() -> None:
     text = render(make_article(body="\n\nFirst paragraph.\n\nSecond paragraph.\n\n"))
     assert text.endswith(
