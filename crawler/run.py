@@ -102,6 +102,12 @@ def run_crawl(
             locked.append(source.name)
             if archiver.store.remove_temporaries(source.name):  # left by a crawl that was killed
                 log.info("%s: removed temporary files of an interrupted crawl", source.name)
+            if undone := archiver.recover(source.name):  # written by a killed crawl, never indexed
+                log.info(
+                    "%s: removed %d files of an interrupted crawl that were never indexed",
+                    source.name,
+                    undone,
+                )
             run_id = archiver.index.start_run(source.name, trigger)
             crawler = process.create_crawler(NewsSpider)
             process.crawl(crawler, source=source, runtime=runtime, limit=limit, crawl=config.crawl)
