@@ -48,6 +48,8 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
             "crawler.addresses.AddressGuardMiddleware": 50,
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
             "crawler.robots.StrictRobotsTxtMiddleware": 100,
+            "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+            "crawler.metarefresh.HeadMetaRefreshMiddleware": 580,  # (Scrapy's place for it)
         },
         "DNS_RESOLVER": "crawler.addresses.GuardedResolver",
         "NEWSARCHIVE_BLOCKED_ADDRESSES": list(crawl.blocked_addresses),
