@@ -131,6 +131,29 @@ class FetchStates:
         if row is None:
             row = ArticleCheck(article_id=article_id, checks=0, gone_seen=0)
             session.add(row)
+        return self._found(row, fetch, moment)
+
+    def checked_many(
+        self, session: Session, checks: Iterable[tuple[int, FetchInfo | None]], moment: datetime
+    ) -> None:
+        """``checked`` for (article id, fetch) pairs, with one query for the rows there already."""
+        checks = list(checks)
+        if not checks:
+            return
+        ids = list({article_id for article_id, _ in checks})
+        rows = {
+            r.article_id: r
+            for r in session.scalars(select(ArticleCheck).where(ArticleCheck.article_id.in_(ids)))
+        }
+        for article_id, fetch in checks:
+            row = rows.get(article_id)
+            if row is None:
+                row = rows[article_id] = ArticleCheck(article_id=article_id, checks=0, gone_seen=0)
+                session.add(row)
+            self._found(row, fetch, moment)
+
+    @staticmethod
+    def _found(row: ArticleCheck, fetch: FetchInfo | None, moment: datetime | None) -> ArticleCheck:
         row.checked_at = moment or now()
         row.checks = (row.checks or 0) + 1
         row.gone_status, row.gone_first_seen, row.gone_seen = None, None, 0

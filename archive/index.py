@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from archive import reader, search
 from archive.article import Article
@@ -42,6 +42,46 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def new_row(article: Article, path: str, size: int, seen: datetime) -> ArticleRow:
+    """The index row of an article archived at ``path`` (``size`` bytes), first seen ``seen``."""
+    return ArticleRow(
+        uid=article.uid,
+        url=article.url,
+        source=article.source,
+        title=article.title,
+        authors=list(article.authors),
+        published_at=article.published,
+        modified_at=article.modified,
+        date_source=article.date_source,
+        lang=article.lang,
+        description=article.description,
+        thumbnail=article.thumbnail,
+        path=path,
+        size=size,
+        content_hash=article.content_hash,
+        fetched_at=article.fetched,
+        first_seen=seen,
+        last_seen=seen,
+    )
+
+
+def add_urls(session: Session, urls: dict[int, list[str]]) -> None:
+    """Record the URLs that lead to each article (article id -> URLs), in the caller's transaction.
+    A URL already known (to this or another article) keeps its article: the first one claims it."""
+    keyed = [(url_key(url), url, article_id) for article_id, us in urls.items() for url in us]
+    keys = list({key for key, _, _ in keyed})
+    claimed: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        claimed.update(session.scalars(select(ArticleURL.url_key).where(ArticleURL.url_key.in_(chunk))))
+    rows = []
+    for key, url, article_id in keyed:
+        if key not in claimed:
+            claimed.add(key)
+            rows.append(ArticleURL(url_key=key, url=url, article_id=article_id))
+    session.add_all(rows)
 
 
 class ArchiveIndex:
@@ -80,48 +120,48 @@ class ArchiveIndex:
         with self.session() as session:
             return session.scalar(select(ArticleRow.id).where(ArticleRow.path == path)) is not None
 
+    # -- the same lookups for a whole batch, one query each ------------------------------------
+
+    def rows_by_uid(self, uids: Iterable[str]) -> dict[str, ArticleRow]:
+        uids = list(set(uids))
+        if not uids:
+            return {}
+        with self.session() as session:
+            return {r.uid: r for r in session.scalars(select(ArticleRow).where(ArticleRow.uid.in_(uids)))}
+
+    def rows_by_url_key(self, keys: Iterable[str]) -> dict[str, ArticleRow]:
+        keys = list(set(keys))
+        if not keys:
+            return {}
+        with self.session() as session:
+            rows = session.execute(
+                select(ArticleURL.url_key, ArticleRow)
+                .join(ArticleRow, ArticleRow.id == ArticleURL.article_id)
+                .where(ArticleURL.url_key.in_(keys))
+            )
+            return {key: row for key, row in rows}
+
+    def taken_paths(self, paths: Iterable[str]) -> set[str]:
+        paths = list(set(paths))
+        if not paths:
+            return set()
+        with self.session() as session:
+            return set(session.scalars(select(ArticleRow.path).where(ArticleRow.path.in_(paths))))
+
     def add_article(self, article: Article, path: str, size: int) -> ArticleRow:
         """Insert the article, every URL that leads to it and its search entry, in one transaction."""
-        seen = now()
-        row = ArticleRow(
-            uid=article.uid,
-            url=article.url,
-            source=article.source,
-            title=article.title,
-            authors=list(article.authors),
-            published_at=article.published,
-            modified_at=article.modified,
-            date_source=article.date_source,
-            lang=article.lang,
-            description=article.description,
-            thumbnail=article.thumbnail,
-            path=path,
-            size=size,
-            content_hash=article.content_hash,
-            fetched_at=article.fetched,
-            first_seen=seen,
-            last_seen=seen,
-        )
         with self.session.begin() as session:
+            row = new_row(article, path, size, now())
             session.add(row)
             session.flush()
-            keys: set[str] = set()
-            for url in [article.url, article.fetched_url, *article.aliases]:
-                key = url_key(url)
-                if key not in keys:
-                    keys.add(key)
-                    session.add(ArticleURL(url_key=key, url=url, article_id=row.id))
-            session.flush()
+            add_urls(session, {row.id: [article.url, article.fetched_url, *article.aliases]})
             search.add(session, row.id, article.title, article.body)
         return row
 
     def add_aliases(self, article_id: int, urls: Iterable[str]) -> None:
         """Record more URLs of an archived article (and mark it seen)."""
         with self.session.begin() as session:
-            for url in urls:
-                key = url_key(url)
-                if session.get(ArticleURL, key) is None:
-                    session.add(ArticleURL(url_key=key, url=url, article_id=article_id))
+            add_urls(session, {article_id: list(urls)})
             row = session.get(ArticleRow, article_id)
             if row is not None:
                 row.last_seen = now()

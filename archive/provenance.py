@@ -43,9 +43,6 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
-from archive.archiver import Archiver, Saved
-from archive.article import Article
-from archive.fetchstate import FetchInfo
 from archive.models import ResponseRecord, Revision
 from archive.store import StoreError
 
@@ -257,26 +254,12 @@ class Provenance:
 # -- keeping an article with its response -------------------------------------------------------
 
 
-def makes_version(archiver: Archiver, article: Article, fetch: FetchInfo | None) -> bool:
-    """Whether saving ``article`` will archive a new article or a new revision (then its response
-    is kept); a duplicate URL or an unchanged revisit keeps nothing. Mirrors ``Archiver.save``."""
-    index = archiver.index
-    existing = index.by_uid(article.uid) or index.find(article.fetched_url)
-    if existing is None:
-        return True
-    revisit = fetch is not None and fetch.revisit_of == existing.id
-    return revisit and existing.content_hash != article.content_hash
-
-
-def save(archiver: Archiver, provenance: Provenance, article: Article, fetch: FetchInfo | None,
-         raw: RawResponse) -> Saved:  # fmt: skip
-    """``archiver.save`` with the response kept first (WARC record on disk, then file and rows,
-    then the ``responses`` row)."""
-    ref = provenance.write(article.source, raw) if makes_version(archiver, article, fetch) else None
-    saved = archiver.save(article, fetch)
-    if ref is not None and saved.status in ("new", "revised"):
-        record(archiver.index.session, saved.article_id, raw, ref)
-    return saved
+def response_row(article_id: int, version: int, raw: RawResponse, ref: RecordRef) -> ResponseRecord:
+    """The ``responses`` row of an article version whose response was kept at ``ref``."""
+    return ResponseRecord(
+        article_id=article_id, version=version, url=raw.url, warc_file=ref.file, warc_offset=ref.offset,
+        warc_length=ref.length, status=raw.status, fetched_at=raw.fetched,
+    )  # fmt: skip
 
 
 def record(session: sessionmaker[Session], article_id: int, raw: RawResponse, ref: RecordRef) -> None:
@@ -286,10 +269,7 @@ def record(session: sessionmaker[Session], article_id: int, raw: RawResponse, re
             kept = s.scalar(
                 select(func.count()).select_from(Revision).where(Revision.article_id == article_id)
             )
-            s.add(ResponseRecord(
-                article_id=article_id, version=(kept or 0) + 1, url=raw.url, warc_file=ref.file,
-                warc_offset=ref.offset, warc_length=ref.length, status=raw.status, fetched_at=raw.fetched,
-            ))  # fmt: skip
+            s.add(response_row(article_id, (kept or 0) + 1, raw, ref))
     except IntegrityError:  # that version already has its response (e.g. the index was rebuilt)
         log.warning("article %s: its current version already has a response record", article_id)
 

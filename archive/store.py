@@ -13,7 +13,7 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -95,6 +95,27 @@ class MarkdownStore:
                 except OSError:
                     pass
         return len(data)
+
+    def sync_folders(self, relpaths: Iterable[str]) -> None:
+        """Make the renames of files just written durable: each of their folders fsynced once (a
+        batch of articles usually shares one or two month folders). Raises StoreError."""
+        for folder in sorted({self.absolute(p).parent for p in relpaths}):
+            try:
+                fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            except OSError as exc:
+                raise StoreError(folder, exc) from exc
+
+    def remove(self, relpath: str) -> bool:
+        """Delete a file (one whose index rows never committed); False when there was none."""
+        try:
+            self.absolute(relpath).unlink()
+        except FileNotFoundError:
+            return False
+        return True
 
     def read(self, relpath: str) -> str:
         return self.absolute(relpath).read_text(encoding="utf-8")

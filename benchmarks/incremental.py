@@ -11,6 +11,8 @@ all 304). Bytes are response bodies as sent (gzip where the client asked), heade
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -75,13 +77,19 @@ def body_bytes(site: LocalSite, start: int) -> tuple[int, int, int]:
     return full, not_modified, size
 
 
-def crawl(folder: Path) -> float:
-    started = time.monotonic()
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def crawl(folder: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the crawl process and its extraction workers)"""
+    started, cpu = time.monotonic(), children_cpu()
     result = subprocess.run([sys.executable, "-m", "crawler.cli", "crawl", "--quiet"], cwd=folder,
                             capture_output=True, text=True)  # fmt: skip
     if result.returncode != 0:
         sys.exit(result.stdout + result.stderr)
-    return time.monotonic() - started
+    return time.monotonic() - started, children_cpu() - cpu
 
 
 def main() -> None:
@@ -103,17 +111,19 @@ def main() -> None:
         (folder / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
         rows = []
         for label in ("first crawl", "second crawl"):
-            start = len(site.requests)
-            seconds = crawl(folder)
-            rows.append((label, *body_bytes(site, start), seconds))
+            start, load = len(site.requests), os.getloadavg()[0]
+            seconds, cpu = crawl(folder)
+            rows.append((label, *body_bytes(site, start), seconds, cpu, load))
         archived = len(list((folder / "news").rglob("*.md")))
     print(f"{args.articles} articles, revisit: {args.revisit}; {archived} files archived")
-    print(f"{'':14}{'requests':>9}{'full':>7}{'304':>7}{'bytes':>13}{'seconds':>9}")
-    for label, full, nm, size, seconds in rows:
-        print(f"{label:14}{full + nm:>9}{full:>7}{nm:>7}{size:>13,}{seconds:>9.1f}")
-    (_, f1, _, b1, t1), (_, f2, _, b2, t2) = rows
+    print(f"{'':14}{'requests':>9}{'full':>7}{'304':>7}{'bytes':>13}{'seconds':>9}{'CPU s':>8}{'load':>6}")
+    for label, full, nm, size, seconds, cpu, load in rows:
+        print(f"{label:14}{full + nm:>9}{full:>7}{nm:>7}{size:>13,}{seconds:>9.1f}{cpu:>8.1f}{load:>6.1f}")
+    (_, f1, _, b1, t1, c1, _), (_, f2, _, b2, t2, c2, _) = rows
     print(f"ratio first/second: full responses {f1 / max(f2, 1):.0f}×, bytes {b1 / max(b2, 1):.0f}×, "
-          f"time {t1 / t2:.1f}×")  # fmt: skip
+          f"time {t1 / t2:.1f}×, CPU {c1 / max(c2, 0.01):.1f}×")  # fmt: skip
+    print("(CPU: user + sys of the crawl process and its extraction workers; load: 1-minute load average "
+          "when the crawl started)")
 
 
 if __name__ == "__main__":

@@ -236,6 +236,7 @@ class Sample:
     tree: int  # bytes, the whole tree
     rss: dict[int, int]  # pid -> bytes
     pss: int  # the tree's proportional set size: shared pages (libraries) counted once, not per process
+    pages: int = 0  # article pages the site had served by then (synthetic site only)
 
 
 @dataclass
@@ -246,6 +247,7 @@ class TreeSampler:
     include_root: bool = True
     exclude: set[int] = field(default_factory=set)
     interval: float = 0.2
+    progress: Callable[[], int] | None = None  # article pages served so far
     samples: list[Sample] = field(default_factory=list)
     cpu: dict[int, float] = field(default_factory=dict)  # pid -> last seen user + sys seconds
     names: dict[int, str] = field(default_factory=dict)
@@ -297,7 +299,8 @@ class TreeSampler:
             self.names.setdefault(pid, stat[stat.index("(") + 1 : stat.rindex(")")])
             rss_by_pid[pid] = rss
             pss += _pss(pid)
-        self.samples.append(Sample(time.monotonic() - self._t0, sum(rss_by_pid.values()), rss_by_pid, pss))
+        pages = self.progress() if self.progress else 0
+        self.samples.append(Sample(time.monotonic() - self._t0, sum(rss_by_pid.values()), rss_by_pid, pss, pages))
 
     @property
     def peak(self) -> int:
@@ -346,6 +349,7 @@ class CrawlDetails:
     samples: list[tuple[float, int, int]]  # (seconds, tree RSS, main RSS)
     at_peak: list[tuple[str, int]]  # the tree's processes at its peak: (name, RSS), largest first
     peak_pss: int
+    by_pages: list[tuple[int, int, int, int]] = field(default_factory=list)  # (pages served, tree, main, PSS)
 
 
 def children_cpu() -> float:
@@ -362,11 +366,12 @@ def measure(name: str, run: Callable[[], int], sampler: TreeSampler) -> Row:
 
 
 def run_tree(
-    cmd: list[str], name: str, log: Path, timeout: float | None = None, env: dict[str, str] | None = None
+    cmd: list[str], name: str, log: Path, timeout: float | None = None, env: dict[str, str] | None = None,
+    progress: Callable[[], int] | None = None,
 ) -> tuple[Row, TreeSampler]:
     """Run ``cmd`` to its end (or stop it after ``timeout`` seconds), measuring its whole process tree
     (``pages`` is left at 0)."""
-    sampler = TreeSampler(root=-1)
+    sampler = TreeSampler(root=-1, progress=progress)
 
     def run() -> int:
         with open(log, "wb") as out:
@@ -408,7 +413,8 @@ def crawl_config(folder: Path, sitemap: str, pages: int, workers: int | None) ->
 
 
 def pipeline_row(
-    folder: Path, sitemap: str, pages: int, workers: int | None, py_spy: Path | None, tree: Path | None = None
+    folder: Path, sitemap: str, pages: int, workers: int | None, py_spy: Path | None, tree: Path | None = None,
+    progress: Callable[[], int] | None = None,
 ) -> Row:
     """``tree``: run the crawl from another source tree of newsarchive (a copy before a change, say)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -419,7 +425,7 @@ def pipeline_row(
                "-o", str(py_spy), "--", *cmd]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(tree)} if tree else None
     name = f"pipeline: newsarchive crawl{f' ({tree})' if tree else ''}"
-    row, sampler = run_tree(cmd, name, folder / "crawl.log", env=env)
+    row, sampler = run_tree(cmd, name, folder / "crawl.log", env=env, progress=progress)
     with sqlite3.connect(folder / "news" / "index.sqlite") as db:
         keys = ("discovered", "fetched", "new", "unchanged", "skipped", "failed", "status")
         values = db.execute(f"SELECT {', '.join(keys)} FROM crawl_runs ORDER BY id DESC").fetchone()
@@ -433,6 +439,7 @@ def pipeline_row(
         workers_cpu=sum(cpu for pid, cpu in sampler.cpu.items() if pid != main and pid not in helpers),
         main_rss=sampler.peak_of(main),
         samples=[(s.t, s.tree, s.rss.get(main, 0)) for s in sampler.samples],
+        by_pages=[(s.pages, s.tree, s.rss.get(main, 0), s.pss) for s in sampler.samples],
         at_peak=_at_peak(sampler, main),
         peak_pss=sampler.peak_pss,
     )
@@ -597,6 +604,28 @@ def crawl_details(row: Row, workers: int) -> str:
     )
 
 
+def peaks_by_pages(row: Row) -> str:
+    """Peak RSS (tree, main process, tree PSS) of the crawl up to 5,000, 10,000, 25,000, ... pages served: memory
+    that grows with the pages crawled shows here within one run."""
+    samples = row.crawl.by_pages if row.crawl else []
+    if not samples or not samples[-1][0]:
+        return ""
+    marks = [m for m in (1000, 5000, 10000, 25000, 50000, 100000) if m < samples[-1][0]] + [samples[-1][0]]
+    out = []
+    for mark in marks:
+        upto = [s for s in samples if s[0] <= mark]
+        if upto:
+            out.append(f"≤{mark:,}: {mb(max(s[1] for s in upto))}/{mb(max(s[2] for s in upto))}/"
+                       f"{mb(max(s[3] for s in upto))}")  # fmt: skip
+    first5k = [s for s in samples if s[0] <= 5000]
+    growth = ""
+    if first5k and samples[-1][0] > 5000:
+        growth = (f"; growth of the peak after 5,000 pages: tree {max(s[1] for s in samples) / max(s[1] for s in first5k) - 1:+.0%}, "
+                  f"main {max(s[2] for s in samples) / max(max(s[2] for s in first5k), 1) - 1:+.0%}, "
+                  f"PSS {max(s[3] for s in samples) / max(max(s[3] for s in first5k), 1) - 1:+.0%}")  # fmt: skip
+    return "peak RSS tree/main/PSS MB by pages served: " + ", ".join(out) + growth
+
+
 def rss_trend(row: Row) -> str:
     samples = row.crawl.samples if row.crawl else []
     if not samples:
@@ -752,11 +781,12 @@ def scale(entries: list[Entry], sizes: list[int], args: argparse.Namespace, work
     for n in sizes:
         with SyntheticSite(entries, n, args.port or 0, args.per_sitemap) as site:
             print(f"crawling a synthetic site of {n} pages at {site.base}/sitemap.xml ...", flush=True)
-            row = pipeline_row(work / f"scale-{n}", f"{site.base}/sitemap.xml", n, args.workers, None)
+            row = pipeline_row(work / f"scale-{n}", f"{site.base}/sitemap.xml", n, args.workers, None,
+                               progress=lambda site=site: site.articles_served)  # fmt: skip
         row.name = f"pipeline, {n} pages"
         rows.append(row)
         print(f"  {row.pages} pages in {row.wall:.0f} s = {row.rate:.1f}/s; peak RSS {mb(row.rss)} MB; {row.note}\n"
-              f"  {crawl_details(row, workers)}\n  {rss_trend(row)}", flush=True)  # fmt: skip
+              f"  {crawl_details(row, workers)}\n  {rss_trend(row)}\n  {peaks_by_pages(row)}", flush=True)  # fmt: skip
         if args.keep is None:
             shutil.rmtree(work / f"scale-{n}", ignore_errors=True)
     print()

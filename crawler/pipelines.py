@@ -1,40 +1,35 @@
 """Scrapy item pipeline: thin glue that sends each fetched page to an extraction worker (off the
-reactor) and keeps the resulting article in the archive (in the archive's thread, also off the
-reactor)."""
+reactor) and hands the resulting article to the archive's thread (also off the reactor), which
+keeps articles in batches: a page's item is done once its article is handed over, and its outcome
+(archived, duplicate, revision, or a disk or index error that stops the source) is counted when its
+batch has committed."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from concurrent.futures.process import BrokenProcessPool
+from functools import partial
 from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
-from archive.archiver import Saved
-from archive.article import Article
-from archive.fetchstate import FetchInfo
-from archive.provenance import RawResponse
+from archive.archiver import Saved, first_line
 from archive.store import StoreError
 from crawler.items import PageItem
-from crawler.runtime import CrawlRuntime
 from pipeline import SkipPage
 
 log = logging.getLogger(__name__)
 
-INDEX_RETRY_PAUSES = (1, 4, 15)  # seconds between attempts when the database is locked or down
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+MAX_UNSAVED = 200  # articles handed to the archive's thread and not yet committed, before waiting for it
 
 
 class ArchivePipeline:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
+        self._unsaved: set[asyncio.Future[Saved]] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -59,56 +54,63 @@ class ArchivePipeline:
                 "%s: extraction failed for %s: %s: %s", spider.name, page.url, type(exc).__name__, exc
             )
             raise DropItem(f"{page.url}: extraction failed") from None
+        if spider.fatal_error is not None:  # the archive cannot be written: nothing more is tried
+            raise DropItem(spider.fatal_error)
+        saved = asyncio.wrap_future(runtime.save(article, item.fetch, item.raw))
+        item.raw = None  # the archive's thread has the bytes now (kept or not needed)
+        self._unsaved.add(saved)
+        saved.add_done_callback(partial(self._settled, page.url))
+        if len(self._unsaved) > MAX_UNSAVED:  # the disk or the index is slower than the crawl
+            await asyncio.wait(self._unsaved, return_when=asyncio.FIRST_COMPLETED)
+        return item
+
+    async def close_spider(self) -> None:
+        """The source's crawl ends: its articles waiting for their batch are committed and counted."""
+        if self._unsaved:
+            self.crawler.spider.runtime.flush()  # type: ignore[union-attr]
+            await asyncio.wait(set(self._unsaved))
+
+    def _settled(self, url: str, future: asyncio.Future[Saved]) -> None:
+        """An article's batch has committed (or failed): count what became of it."""
+        self._unsaved.discard(future)
+        spider: Any = self.crawler.spider
         try:
-            saved = await self._save(runtime, article, item.fetch, item.raw)
+            saved = future.result()
         except (StoreError, SQLAlchemyError) as exc:
             # The disk is full or read-only, or the index is gone: every further page would fail
             # the same way, so this source stops here; what is archived stays consistent.
             problem = (
-                str(exc) if isinstance(exc, StoreError) else f"cannot write to the index: {_first_line(exc)}"
+                str(exc) if isinstance(exc, StoreError) else f"cannot write to the index: {first_line(exc)}"
             )
-            self._count("failed/store" if isinstance(exc, StoreError) else "failed/index", page.url)
+            self._count("failed/store" if isinstance(exc, StoreError) else "failed/index", url)
             log.error("%s: %s", spider.name, problem)
             if spider.fatal_error is None:
                 spider.fatal_error = problem
                 asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="archive_error"))
-            raise DropItem(problem) from None
-        finally:
-            item.raw = None  # kept (or not needed): no need to hold the bytes any longer
+            return
+        except Exception as exc:
+            self._count("failed/archive_error", url)
+            log.error("%s: cannot archive %s: %s: %s", spider.name, url, type(exc).__name__, exc)
+            return
         if saved.status in ("revised", "unchanged"):  # a revisit (see crawler/revisit.py)
-            self._count(f"revisit/{saved.status}", page.url if saved.status == "revised" else None)
-            if saved.status == "unchanged":
-                raise DropItem(f"{page.url}: unchanged since {saved.path}")
-            log.info("%s: new revision of %s", spider.name, saved.path)
-            return item
-        if saved.status == "duplicate":
+            self._count(f"revisit/{saved.status}", url if saved.status == "revised" else None)
+            if saved.status == "revised":
+                log.info("%s: new revision of %s", spider.name, saved.path)
+        elif saved.status == "duplicate":
             self._count("unchanged")
-            self._count("skipped/duplicate_url", page.url)
-            raise DropItem(f"{page.url}: already archived as {saved.path}")
-        if saved.status == "syndicated":  # another source's copy of an archived text (archive/duplicates.py)
-            linked = runtime.archiver.duplicates.mode == "link"
+            self._count("skipped/duplicate_url", url)
+            log.info("%s: %s is already archived as %s", spider.name, url, saved.path)
+        elif saved.status == "syndicated":  # another source's copy of an archived text (archive/duplicates.py)
+            linked = spider.runtime.archiver.duplicates.mode == "link"
             if linked:
                 self._count("unchanged")
-            self._count("syndicated/linked" if linked else "skipped/syndicated", page.url)
-            raise DropItem(f"{page.url}: a copy of {saved.copy_of} ({saved.path})")
-        if saved.copy_of:
-            self._count("syndicated/kept", page.url)
-        self._count("new")
-        log.info("%s: archived %s", spider.name, saved.path)
-        return item
-
-    async def _save(
-        self, runtime: CrawlRuntime, article: Article, fetch: FetchInfo | None = None,
-        raw: RawResponse | None = None,
-    ) -> Saved:  # fmt: skip
-        """Archive the article, waiting out a locked or briefly unreachable database."""
-        for pause in INDEX_RETRY_PAUSES:
-            try:
-                return await runtime.save(article, fetch, raw)
-            except (OperationalError, InterfaceError) as exc:
-                log.warning("the index is unavailable (%s); retrying in %s s", _first_line(exc), pause)
-                await asyncio.sleep(pause)
-        return await runtime.save(article, fetch, raw)
+            self._count("syndicated/linked" if linked else "skipped/syndicated", url)
+            log.info("%s: %s is a copy of %s (%s)", spider.name, url, saved.copy_of, saved.path)
+        else:
+            if saved.copy_of:
+                self._count("syndicated/kept", url)
+            self._count("new")
+            log.info("%s: archived %s", spider.name, saved.path)
 
     def _count(self, key: str, url: str | None = None) -> None:
         self.crawler.spider._count(key, url=url)  # type: ignore[union-attr]

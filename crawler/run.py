@@ -87,7 +87,8 @@ def run_crawl(
     for run in RunLog(archiver.index.engine).close_abandoned(socket.gethostname(), pid_alive):
         log.warning("%s: run %s of a crawl that was killed is recorded as failed", run.source, run.id)
     provenance = Provenance(config.archive.dir) if config.crawl.provenance == "warc" else None
-    runtime = CrawlRuntime(archiver, workers=config.crawl.extract_workers, provenance=provenance)
+    archiver.provenance = provenance
+    runtime = CrawlRuntime(archiver, workers=config.crawl.extract_workers)
     settings = scrapy_settings(config)
     process = CrawlerProcess(settings)
     logging.getLogger("scrapy").setLevel(settings["LOG_LEVEL"])  # Scrapy's dictConfig set it to DEBUG
@@ -104,6 +105,12 @@ def run_crawl(
             locked.append(source.name)
             if archiver.store.remove_temporaries(source.name):  # left by a crawl that was killed
                 log.info("%s: removed temporary files of an interrupted crawl", source.name)
+            if undone := archiver.recover(source.name):  # written by a killed crawl, never indexed
+                log.info(
+                    "%s: removed %d files of an interrupted crawl that were never indexed",
+                    source.name,
+                    undone,
+                )
             run_id = archiver.index.start_run(source.name, trigger)
             if provenance is not None:  # this run's WARC file of the source is named after the run
                 provenance.begin(source.name, run_id)

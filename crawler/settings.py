@@ -51,6 +51,8 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
             "crawler.robots.StrictRobotsTxtMiddleware": 100,
             # the article bodies as received, before HttpCompressionMiddleware (590) decompresses them
             **({"crawler.rawbody.RawBodyMiddleware": rawbody.PRIORITY} if crawl.provenance == "warc" else {}),
+            "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+            "crawler.metarefresh.HeadMetaRefreshMiddleware": 580,  # (Scrapy's place for it)
         },
         "DNS_RESOLVER": "crawler.addresses.GuardedResolver",
         "NEWSARCHIVE_BLOCKED_ADDRESSES": list(crawl.blocked_addresses),

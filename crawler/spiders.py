@@ -306,7 +306,7 @@ class NewsSpider(SitemapSpider):
         """Handle a revisit's answer that needs no extraction: 304 (unchanged), or the article gone
         (404, 410, a redirect to the home page or a section page). True when handled."""
         if response.status == 304:
-            self.states.not_modified(article_id)
+            self.runtime.not_modified(article_id)  # recorded with the archive's next batch
             self._count("not_modified/article")
             return True
         status = revisit.gone_status(response.status)

@@ -281,3 +281,16 @@ def test_crawl_into_postgresql(site: LocalSite, tmp_path: Path, postgres_url: st
     finally:
         index.close()
     assert len(archived(tmp_path)) == 2
+
+
+def test_meta_refresh_leads_to_the_article(site: LocalSite, tmp_path: Path) -> None:
+    """A page that only forwards with <meta http-equiv="refresh"> is followed to the article."""
+    target = "/n/2025/03/01/moved-story.html"
+    site.add(target, article("Moved story"))
+    forward = '<meta http-equiv="Refresh" content="0; url=/n/2025/03/01/moved-story.html">'
+    site.add("/n/2025/03/01/old-story.html", html_page("Moved", "<p>This story has moved.</p>", head=forward))
+    site.add("/rss.xml", rss(site, ["/n/2025/03/01/old-story.html"]), content_type="application/rss+xml")
+    write_config(tmp_path, [{"name": "fwd", "feeds": [site.url("/rss.xml")]}])
+    crawl(tmp_path)
+    assert [p["title"] for p in archived(tmp_path).values()] == ["Moved story"]
+    assert site.hits(target) == 1

@@ -154,6 +154,84 @@ def test_distinct_articles_get_distinct_files(archiver: Archiver) -> None:
     assert other.status == "new" and other.path != one.path and other.article_id != one.article_id
 
 
+def test_a_batch_with_the_same_article_twice_writes_one_file(archiver: Archiver) -> None:
+    other = make_article(
+        url="https://news.example.com/world/other", fetched_url="https://news.example.com/world/other"
+    )
+    again = make_article(fetched_url="https://news.example.com/a/123")  # same canonical URL, other address
+    renamed = make_article(url="https://news.example.com/world/renamed")  # same fetched URL, other canonical
+    first, second, third, fourth = archiver.save_batch([(make_article(), None), (other, None), (again, None),
+                                                        (renamed, None)])  # fmt: skip
+    assert (first.status, second.status) == ("new", "new")
+    assert third == type(first)("duplicate", first.path, first.article_id)
+    assert fourth == type(first)("duplicate", first.path, first.article_id)
+    assert sorted(archiver.store.files()) == sorted([first.path, second.path])
+    for url in ("https://news.example.com/a/123", "https://news.example.com/world/renamed", FETCHED_URL):
+        assert archiver.index.find(url).id == first.article_id
+    assert archiver.index.find("https://news.example.com/world/other").id == second.article_id
+
+
+def test_a_file_that_cannot_be_written_fails_alone(
+    archiver: Archiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archive.store import StoreError
+
+    write = archiver.store.write
+
+    def full_for_other(path: str, text: str) -> int:
+        if "other" in path:
+            raise StoreError(archiver.store.absolute(path), OSError(28, "No space left on device"))
+        return write(path, text)
+
+    monkeypatch.setattr(archiver.store, "write", full_for_other)
+    other = make_article(
+        url="https://news.example.com/world/other", fetched_url="https://news.example.com/world/other"
+    )
+    first, second = archiver.save_batch([(make_article(), None), (other, None)])
+    assert first.status == "new" and isinstance(second, StoreError)
+    assert str(second).endswith(": no space left on device")
+    assert list(archiver.store.files()) == [first.path]
+    assert archiver.index.known([FETCHED_URL, other.url]) == {FETCHED_URL}
+
+
+def test_files_of_a_batch_killed_before_its_rows_are_removed_by_the_next_crawl(
+    archiver: Archiver, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str
+) -> None:
+    kept = archiver.save(make_article())
+
+    def killed(*args: object) -> None:
+        raise SystemExit("killed")  # not an error the archiver handles: as if the process died here
+
+    monkeypatch.setattr(archiver, "_commit", killed)
+    other = make_article(
+        url="https://news.example.com/world/other", fetched_url="https://news.example.com/world/other"
+    )
+    with pytest.raises(SystemExit):
+        archiver.save_batch([(other, None)])
+    assert len(list(archiver.store.files())) == 2  # the file is there, its row is not
+    later = Archiver.open(tmp_path / "news", database_url)
+    try:
+        assert later.recover("other-source") == 0
+        assert later.recover("example") == 1
+        assert list(later.store.files()) == [kept.path]
+        assert later.recover("example") == 0
+    finally:
+        later.close()
+
+
+def test_revisits_answered_304_are_recorded_with_a_batch(archiver: Archiver) -> None:
+    from archive.models import ArticleCheck, ArticleRow
+
+    saved = archiver.save(make_article())
+    with archiver.index.session() as session:
+        before = session.get(ArticleRow, saved.article_id).last_seen
+    assert archiver.save_batch([], seen=[saved.article_id, saved.article_id]) == []
+    with archiver.index.session() as session:
+        check = session.get(ArticleCheck, saved.article_id)
+        assert check.checks == 2 and check.checked_at is not None
+        assert session.get(ArticleRow, saved.article_id).last_seen > before
+
+
 # --- crawl runs ----------------------------------------------------------------------------------
 
 

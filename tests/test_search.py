@@ -187,6 +187,7 @@ def test_search_entry_is_written_with_the_row(tmp_path: Path, monkeypatch: pytes
             raise RuntimeError("search index unavailable")
 
         monkeypatch.setattr(search, "add", broken)
+        monkeypatch.setattr(search, "add_many", broken)  # (a batch's entries go in together)
         with pytest.raises(RuntimeError):
             archiver.save(sample_articles()[0])
         with archiver.index.session() as session:
