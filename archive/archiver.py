@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from archive import frontextras, provenance, search
 from archive.article import Article
-from archive.duplicates import Copy, Duplicates, fingerprint_values
+from archive.duplicates import Copy, Duplicates, article_signature, fingerprint_values
 from archive.fetchstate import FetchInfo, FetchStates
 from archive.identity import url_key
 from archive.index import ArchiveIndex, add_urls, new_row
@@ -30,8 +30,10 @@ from archive.models import ArticleFingerprint, ArticleRow
 from archive.provenance import Provenance, RawResponse, RecordRef
 from archive.render import MAINROAD_LAYOUT, Layout, quote, render
 from archive.revisions import Revisions
+from archive.similarity import THRESHOLD, Signature
 from archive.store import MarkdownStore, StoreError, relative_path
 from archive.uncommitted import UncommittedFiles
+from archive.variants import main_candidates
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +118,24 @@ class Archiver:
         StoreError its file met. Raises SQLAlchemyError when the index cannot be read or written
         (after waiting out a locked or briefly unreachable database): then nothing of the batch
         but its revisions is kept. ``raws``: the response each article came from, kept as a WARC
-        record (before its file) when it makes a new article or a new revision."""
+        record (before its file) when it makes a new article or a new revision.
+
+        An article that may be a variant or a copy of an earlier one of the same batch (see
+        ``_segments``) starts a new transaction, so the duplicate checks see the earlier one indexed."""
         raws = list(raws) if raws is not None else [None] * len(items)
+        results: list[Saved | Exception] = []
+        seen = list(seen)
+        for start, end in _segments(items):
+            results += self._save_segment(items[start:end], seen, raws[start:end])
+            seen = []
+        return results
+
+    def _save_segment(
+        self,
+        items: Sequence[tuple[Article, FetchInfo | None]],
+        seen: Iterable[int],
+        raws: Sequence[RawResponse | None],
+    ) -> list[Saved | Exception]:
         results: list[Saved | Exception | None] = [None] * len(items)
         keys = [url_key(article.fetched_url) for article, _ in items]
         by_uid = _retrying(self.index.rows_by_uid, [article.uid for article, _ in items])
@@ -209,14 +227,13 @@ class Archiver:
             except OSError as exc:
                 for entry in entries:
                     entry.error = StoreError(self.store.absolute(entry.path), exc)
+        self._keep_responses(new)
         written = []
         for entry in new:
             if entry.error is not None:
                 continue
             extras = self.duplicates.extras_for_new(entry.article, entry.copy)
             try:
-                if entry.raw is not None and self.provenance is not None:  # the bytes before the file
-                    entry.ref = self.provenance.write(entry.article.source, entry.raw)
                 entry.size = self.store.write(
                     entry.path, frontextras.apply(render(entry.article, self.layout), extras)
                 )
@@ -232,6 +249,25 @@ class Archiver:
                 self.store.remove(entry.path)
             return []
         return written
+
+    def _keep_responses(self, new: list[_New]) -> None:
+        """The batch's responses as WARC records, on disk (one sync) before any of its files."""
+        if self.provenance is None:
+            return
+        kept = []
+        for entry in new:
+            if entry.error is None and entry.raw is not None:
+                try:
+                    entry.ref = self.provenance.write(entry.article.source, entry.raw, sync=False)
+                    kept.append(entry)
+                except StoreError as exc:
+                    entry.error = exc
+        if kept:
+            try:
+                self.provenance.sync()
+            except StoreError as exc:
+                for entry in kept:
+                    entry.error = exc
 
     def _commit(
         self, written: list[_New], aliases: dict[int, list[str]], checks: list[tuple[int, FetchInfo | None]]
@@ -339,6 +375,28 @@ class Archiver:
             fresh = session.get(ArticleRow, article_id)
             if fresh is not None:
                 fresh.size = size
+
+
+def _segments(items: Sequence[tuple[Article, FetchInfo | None]]) -> list[tuple[int, int]]:
+    """Split a batch where an article may be an AMP/mobile variant or a near-identical copy of an
+    earlier article of the same part (by URL, or by the similarity of the texts): the duplicate
+    checks (``Duplicates.check``) only see articles already indexed. Articles with the same uid or
+    URL need no split (they are one article in any case)."""
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    keys: set[str] = set()
+    prints: list[Signature] = []
+    for i, (article, _) in enumerate(items):
+        variants = {url_key(u) for u in (*main_candidates(article.url), *main_candidates(article.fetched_url))}
+        sig = article_signature(article)
+        if (variants & keys) or (sig is not None and any(sig.similarity(p) >= THRESHOLD for p in prints)):
+            bounds.append((start, i))
+            start, keys, prints = i, set(), []
+        keys.update(url_key(u) for u in (article.url, article.fetched_url))
+        if sig is not None:
+            prints.append(sig)
+    bounds.append((start, len(items)))
+    return [b for b in bounds if b[0] < b[1]] or [(0, 0)]
 
 
 def _has_validators(fetch: FetchInfo | None) -> bool:

@@ -153,8 +153,9 @@ class WarcFile:
         packer = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
         return packer.compress(buffer.getvalue()) + packer.flush()
 
-    def append(self, raw: RawResponse) -> RecordRef:
-        """Write the response and its request record, on disk when this returns. Raises StoreError."""
+    def append(self, raw: RawResponse, sync: bool = True) -> RecordRef:
+        """Write the response and its request record, on disk when this returns (with ``sync``;
+        else once ``sync()`` returns: a batch's records are synced together). Raises StoreError."""
         if self._out is None:
             self._open()
         assert self._out is not None and self._writer is not None and self.relpath is not None
@@ -185,11 +186,21 @@ class WarcFile:
             )
             self._out.write(member)
             self._out.write(self._member(request, 6))
-            self._sync()
+            if sync:
+                self._sync()
         except OSError as exc:
             self._undo(start)
             raise StoreError(self.root / self.relpath, exc) from exc
         return RecordRef(self.relpath, start, len(member))
+
+    def sync(self) -> None:
+        """The records appended so far, on disk. Raises StoreError."""
+        if self._out is None:
+            return
+        try:
+            self._sync()
+        except OSError as exc:
+            raise StoreError(self.root / (self.relpath or ""), exc) from exc
 
     def _undo(self, start: int) -> None:
         """Cut off a pair that could not be written whole, so later records follow complete ones."""
@@ -239,11 +250,16 @@ class Provenance:
     def begin(self, source: str, run_id: int) -> None:
         self._runs[source] = run_id
 
-    def write(self, source: str, raw: RawResponse) -> RecordRef:
+    def write(self, source: str, raw: RawResponse, sync: bool = True) -> RecordRef:
         warc = self._files.get(source)
         if warc is None:
             warc = self._files[source] = WarcFile(self.root, source, self._runs.get(source, 0))
-        return warc.append(raw)
+        return warc.append(raw, sync)
+
+    def sync(self) -> None:
+        """Every record written so far, on disk (one sync per file for a batch). Raises StoreError."""
+        for warc in self._files.values():
+            warc.sync()
 
     def close(self) -> None:
         for warc in self._files.values():
