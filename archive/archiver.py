@@ -28,7 +28,7 @@ from archive.identity import url_key
 from archive.index import ArchiveIndex, add_urls, new_row
 from archive.models import ArticleFingerprint, ArticleRow
 from archive.provenance import Provenance, RawResponse, RecordRef
-from archive.render import MAINROAD_LAYOUT, Layout, quote, render
+from archive.render import MAINROAD_LAYOUT, Layout, local_time, quote, render
 from archive.revisions import Revisions
 from archive.similarity import THRESHOLD, Signature
 from archive.store import MarkdownStore, StoreError, relative_path
@@ -357,6 +357,24 @@ class Archiver:
         removed = sum(1 for path in set(listed) - indexed if self.store.remove(path))
         self.uncommitted.committed([source])
         return removed
+
+    def settle_deleted(self, source: str, zone: str) -> int:
+        """Write the deleted flag into the front matter of the source's deleted articles that lack it
+        (a crawl killed between the index noting the deletion and the file's rewrite). Returns how many."""
+        with self.index.session() as session:
+            gone = [(row, check) for row, check in self.states.deleted(session) if row.source == source]
+        fixed = 0
+        for row, check in gone:
+            if not self.store.exists(row.path):
+                continue
+            text = self.store.read(row.path)
+            end = text.find("\n---", 3)
+            if end < 0 or "\ndeleted:" in text[:end]:
+                continue
+            since = local_time(check.gone_first_seen or check.deleted_at, zone)  # type: ignore[arg-type]
+            self.mark_deleted(row.id, check.gone_status or "gone", since)
+            fixed += 1
+        return fixed
 
     def mark_deleted(self, article_id: int, status: str, since: str) -> None:
         """Note in an article's front matter that it is deleted upstream (``since``: when first seen

@@ -46,9 +46,11 @@ class ArchivePipeline:
             raise DropItem(f"{page.url}: {skip}") from None
         except BrokenProcessPool:
             runtime.restart_workers()  # the pool is unusable once a worker died; the next page gets a new one
+            spider.retry_next_run(item.seeds)
             self._count("failed/extractor_crashed", page.url)
             raise DropItem(f"{page.url}: the extraction worker crashed") from None
         except Exception as exc:  # a page must never stop the crawl; the reason is counted
+            spider.retry_next_run(item.seeds)
             self._count("failed/extract_error", page.url)
             log.warning(
                 "%s: extraction failed for %s: %s: %s", spider.name, page.url, type(exc).__name__, exc

@@ -111,6 +111,9 @@ def run_crawl(
                     source.name,
                     undone,
                 )
+            if config.crawl.mark_deleted and (flagged := archiver.settle_deleted(source.name, source.timezone)):
+                log.info("%s: noted %d deletions in front matter an interrupted crawl left unwritten",
+                         source.name, flagged)  # fmt: skip
             run_id = archiver.index.start_run(source.name, trigger)
             if provenance is not None:  # this run's WARC file of the source is named after the run
                 provenance.begin(source.name, run_id)

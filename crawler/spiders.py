@@ -300,7 +300,9 @@ class NewsSpider(SitemapSpider):
             (header("Last-Modified") or b"").decode("latin-1") or None,
             article_id,
         )
-        yield PageItem(page=page, fetch=fetch, raw=response.meta.get(RAW_RESPONSE))
+        yield PageItem(
+            page=page, fetch=fetch, raw=response.meta.get(RAW_RESPONSE), seeds=response.meta.get("seeds", [])
+        )
 
     def _revisit_ended(self, response: Response, article_id: int, requested: str) -> bool:
         """Handle a revisit's answer that needs no extraction: 304 (unchanged), or the article gone
@@ -335,6 +337,11 @@ class NewsSpider(SitemapSpider):
             self._incomplete.update(request.meta.get("seeds", ()))
         self._count("skipped/robots_txt" if reason == "robots_txt" else f"failed/{reason}", url=url)
         log.info("%s: %s: %s", self.name, reason, url)
+
+    def retry_next_run(self, seeds: Iterable[str]) -> None:
+        """An article these feeds/sitemaps listed could not be archived (its extraction failed): they
+        are read in full again next run instead of answering 304, so it is tried again."""
+        self._incomplete.update(seeds)
 
     def seed_failed(self, failure: Failure) -> None:
         reason = failure_reason(failure)

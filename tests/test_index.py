@@ -341,3 +341,20 @@ def test_url_key_differs_for_other_content(other: str) -> None:
 )
 def test_is_http_url(url: str, ok: bool) -> None:
     assert is_http_url(url) is ok
+
+
+def test_a_deletion_the_front_matter_missed_is_written_by_the_next_run(archiver: Archiver) -> None:
+    """A crawl killed after the index noted a deletion but before the file said so: the next run's
+    ``settle_deleted`` writes the flag; the text stays, and a second call changes nothing."""
+    saved = archiver.save(make_article())
+    archiver.states.gone(saved.article_id, "404", timedelta(0))
+    assert archiver.states.gone(saved.article_id, "404", timedelta(0)).deleted  # index only: "killed" here
+    path = archiver.store.root / saved.path
+    before = path.read_text(encoding="utf-8")
+    assert "\ndeleted:" not in before
+    assert archiver.settle_deleted("other-source", "UTC") == 0
+    assert archiver.settle_deleted(make_article().source, "UTC") == 1
+    after = path.read_text(encoding="utf-8")
+    assert 'deleted_status: "404"' in after
+    assert after.split("\n---", 1)[1] == before.split("\n---", 1)[1]  # the article itself is untouched
+    assert archiver.settle_deleted(make_article().source, "UTC") == 0
