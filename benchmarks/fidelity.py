@@ -78,8 +78,17 @@ def main() -> int:
     parser.add_argument("--processes", type=int, default=1, help="extraction processes for both (default 1)")
     parser.add_argument("--corpus-dir", type=Path, default=DEFAULT_CORPUS, help="the shared corpus folder")
     parser.add_argument("--no-crawl", action="store_true", help="skip the crawl (extraction runs only)")
+    parser.add_argument("--systems", default=",".join(SYSTEMS),
+                        help="which of crawl, pipeline, trafilatura to run, comma separated (default all)")
+    parser.add_argument("--every", type=int, default=1, metavar="N",
+                        help="only every N-th page of the manifest (a quicker, smaller sample)")
     parser.add_argument("--json", type=Path, help="write every figure here")
     args = parser.parse_args()
+    args.systems = [s for s in SYSTEMS if s in args.systems.split(",") and not (s == "crawl" and args.no_crawl)]
+    if not args.systems:
+        parser.error(f"--systems: choose among {', '.join(SYSTEMS)}")
+    if args.every > 1 and "crawl" in args.systems:
+        parser.error("--every samples the extraction runs only: add --no-crawl")
     if not (args.corpus_dir / "manifest.json").is_file():
         parser.error(f"{args.corpus_dir}/manifest.json not found: pass --corpus-dir")
     work = args.keep or Path(tempfile.mkdtemp(prefix="fidelity-"))
@@ -100,14 +109,17 @@ def main() -> int:
 def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     corpora = set(args.corpus.split(",")) if args.corpus else None
     manifest = json.loads((args.corpus_dir / "manifest.json").read_text(encoding="utf-8"))
-    entries = [e for e in manifest if not corpora or e["corpus"] in corpora]
+    entries = [e for e in manifest if not corpora or e["corpus"] in corpora][:: args.every]
     by_id = {e["id"]: e for e in entries}
+    if args.every > 1:  # score.py counts coverage over its manifest: give it the sample only
+        args.manifest = work / "manifest.json"
+        args.manifest.write_text(json.dumps(entries, ensure_ascii=False), encoding="utf-8")
     report: dict[str, Any] = {"pages": len(entries), "speed": {}, "scores": {}}
     archives: dict[str, Path] = {}
-    if not args.no_crawl:
+    if "crawl" in args.systems:
         archives["crawl"] = crawl(args, work / "crawl")
     base = "http://127.0.0.1:8765"  # a URL for the extraction runs' pages; nothing is fetched from it
-    for system in ("pipeline", "trafilatura"):
+    for system in [s for s in args.systems if s != "crawl"]:
         out = work / system
         out.mkdir()
         jobs = [(system, str(args.corpus_dir), e, base, str(out)) for e in entries]
@@ -260,6 +272,8 @@ def score(args: argparse.Namespace, folder: Path, out: Path) -> dict[str, Any]:
     command = [sys.executable, str(args.corpus_dir / "score.py"), str(folder), "--json", str(out)]
     if args.corpus:
         command += ["--corpus", args.corpus]
+    if getattr(args, "manifest", None):
+        command += ["--manifest", str(args.manifest)]
     subprocess.run(command, check=True, capture_output=True)
     return json.loads(out.read_text(encoding="utf-8"))
 

@@ -554,8 +554,9 @@ GOLDEN = {
         page=dict(url="https://news.example.com/gallery/harbour", lang="en"),
         title="The harbour in pictures", published=None, authors=[], lang="en",
         present=[
-            "![The harbour at dawn](https://news.example.com/media/harbour-dawn.jpg)\n\nFishing boats leave the harbour at dawn.",
-            "![A crane on the quay](https://cdn.example.net/pics/crane/640)\n\nThe old crane will be restored.",
+            # a figure's caption is its image's title, not a paragraph of the article
+            '![The harbour at dawn](https://news.example.com/media/harbour-dawn.jpg "Fishing boats leave the harbour at dawn.")',
+            '![A crane on the quay](https://cdn.example.net/pics/crane/640 "The old crane will be restored.")',
             "![The fish market](https://news.example.com/media/market-800.jpg)",
             EN[2],
         ],
