@@ -39,7 +39,18 @@ def real_source(img: etree._Element) -> str | None:
 
 MIN_ANCHOR = 12  # characters: shorter texts ("0", "12:02", "Foto: dpa") say nothing about where one is
 NEAR = 2  # texts on each side of an image that may anchor it
-_NO_TEXT = {"script", "style", "noscript", "template", "figure", "svg", "button", "select", "option", "textarea"}
+_NO_TEXT = {
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "figure",
+    "svg",
+    "button",
+    "select",
+    "option",
+    "textarea",
+}
 
 
 @dataclass
@@ -100,7 +111,9 @@ def find_images(tree: etree._Element, base_url: str) -> list[Image]:
     return images
 
 
-def _anchor(found: list[Image], recent: list[tuple[str, bool]], images: list[Image], pending: list[Image]) -> None:
+def _anchor(
+    found: list[Image], recent: list[tuple[str, bool]], images: list[Image], pending: list[Image]
+) -> None:
     for image in found:
         image.before = [t for t, _ in reversed(recent)]
         image.after_headline = any(h for _, h in recent)
