@@ -15,7 +15,9 @@ A ``<figcaption>`` belongs to its picture, not to the article's text: it becomes
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from itertools import accumulate
 from urllib.parse import urljoin
 
 from lxml import etree
@@ -39,18 +41,16 @@ def real_source(img: etree._Element) -> str | None:
 
 MIN_ANCHOR = 12  # characters: shorter texts ("0", "12:02", "Foto: dpa") say nothing about where one is
 NEAR = 2  # texts on each side of an image that may anchor it
-_NO_TEXT = {
-    "script",
-    "style",
-    "noscript",
-    "template",
-    "figure",
-    "svg",
-    "button",
-    "select",
-    "option",
-    "textarea",
-}
+_HIDDEN = {"script", "noscript", "template", "svg", "button"}  # <noscript> holds copies of lazy images
+# The page's images and texts in document order, and the texts that anchor nothing (scripts, styles,
+# captions): plain strings, much cheaper than lxml's strings that know their element.
+_SEQUENCE = etree.XPath("//body//img | //body//text()", smart_strings=False)
+_NO_ANCHOR = etree.XPath(
+    "//script//text() | //style//text() | //figure//text() | //noscript//text() | //template//text()"
+    " | //select//text() | //textarea//text()",
+    smart_strings=False,
+)
+_HEADLINE = etree.XPath("//h1//text()", smart_strings=False)
 
 
 @dataclass
@@ -68,80 +68,101 @@ def find_images(tree: etree._Element, base_url: str) -> list[Image]:
     images without a real source are left out; text inside figures (captions, credits) is not an anchor."""
     images: list[Image] = []
     pending: list[Image] = []  # waiting for the texts after them
-    recent: list[tuple[str, bool]] = []  # (text, in the headline), nearest last
-    skipped = 0  # depth inside elements whose text is no anchor
-
-    def text(value: str | None, headline: bool) -> None:
-        if skipped or not value:
-            return
-        value = " ".join(value.split())
-        if len(value) < MIN_ANCHOR:
-            return
-        for image in pending:
-            image.after.append(value)
-        pending[:] = [i for i in pending if len(i.after) < NEAR]
-        recent.append((value, headline))
-        del recent[:-NEAR]
-
-    headline = 0
-    for event, elem in etree.iterwalk(tree, events=("start", "end")):
-        tag = elem.tag if isinstance(elem.tag, str) else None  # None: a comment or processing instruction
-        if event == "start":
-            if tag is None:  # no children: its tail follows at once (iterwalk gives it no "end")
-                text(elem.tail, headline > 0)
+    recent: list[str] = []  # the last texts, nearest last
+    figures: set[etree._Element] = set()
+    excluded: set[str] | None = None
+    headline: set[str] | None = None
+    for item in _SEQUENCE(tree):
+        if item.__class__ is str:
+            if len(item) < MIN_ANCHOR:
                 continue
-            outside = not skipped
-            skipped += tag in _NO_TEXT
-            headline += tag == "h1"
-            if outside and tag == "img":
-                image = _image(elem, base_url)
-                if image is not None:
-                    _anchor([image], recent, images, pending)
-            elif outside and tag == "figure":
-                found = [i for i in (_image(img, base_url) for img in elem.iter("img")) if i is not None]
-                caption = next(elem.iter("figcaption"), None)
-                if found and caption is not None:
-                    found[-1].caption = " ".join("".join(caption.itertext()).split()) or None
-                _anchor(found, recent, images, pending)
-            text(elem.text, headline > 0)
-        elif tag is not None:
-            skipped -= tag in _NO_TEXT
-            headline -= tag == "h1"
-            text(elem.tail, headline > 0)
+            text = item.strip()
+            if len(text) < MIN_ANCHOR or (excluded is not None and item in excluded):
+                continue
+            if pending:
+                text = _norm(text)
+                for image in pending:
+                    image.after.append(text)
+                pending = [i for i in pending if len(i.after) < NEAR]
+            recent = [*recent[1 - NEAR :], text]
+            continue
+        if excluded is None:  # the first image: from here on, texts are looked at closely
+            excluded = set(_NO_ANCHOR(tree))
+            headline = {_norm(t) for t in _HEADLINE(tree)}
+            recent = [t for t in recent if t not in excluded]  # (compared stripped: close enough)
+        figure, hidden = _context(item)
+        if hidden:
+            continue
+        if figure is None:
+            found = [_image(item, base_url)]
+        elif figure not in figures:
+            figures.add(figure)
+            found = [_image(i, base_url) for i in figure.iter("img") if not _context(i)[1]]
+            caption = next(figure.iter("figcaption"), None)
+            if caption is not None and found and found[-1] is not None:
+                found[-1].caption = _norm("".join(caption.itertext())) or None
+        else:
+            continue
+        before = [_norm(t) for t in reversed(recent)]
+        after_headline = any(t in headline for t in before)
+        for image in filter(None, found):
+            image.before, image.after_headline = before, after_headline
+            images.append(image)
+            pending.append(image)
     return images
 
 
-def _anchor(
-    found: list[Image], recent: list[tuple[str, bool]], images: list[Image], pending: list[Image]
-) -> None:
-    for image in found:
-        image.before = [t for t, _ in reversed(recent)]
-        image.after_headline = any(h for _, h in recent)
-    images.extend(found)
-    pending.extend(found)
+def _context(img: etree._Element) -> tuple[etree._Element | None, bool]:
+    """(the <figure> an image is in, whether it is hidden in a <noscript>, <script>, ...)."""
+    figure = None
+    for ancestor in img.iterancestors():
+        tag = ancestor.tag
+        if tag in _HIDDEN:
+            return figure, True
+        if figure is None and tag == "figure":
+            figure = ancestor
+    return figure, False
 
 
 def _image(img: etree._Element, base_url: str) -> Image | None:
     source = real_source(img)
-    url = urljoin(base_url, source) if source else ""
+    if not source:
+        return None
+    url = source if source.startswith(("https://", "http://")) else urljoin(base_url, source)
     pixel = img.get("width") in ("0", "1") and img.get("height") in ("0", "1")
     if pixel or not url.startswith(("http://", "https://")):
         return None
-    return Image(url, alt=" ".join((img.get("alt") or "").split()))
+    return Image(url, alt=_norm(img.get("alt") or ""))
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
 
 
 def place_images(body: etree._Element, images: list[Image]) -> int:
     """Put the images into trafilatura's body (``graphic`` elements between its blocks): after the block
     holding the text before each, or before the block holding the text after it when the text before
     was the headline. Returns how many were placed."""
-    blocks = [(child, " ".join("".join(child.itertext()).split())) for child in body]
-    if not blocks:
+    blocks = list(body)
+    if not blocks or not images:
         return 0
+    texts = [" ".join("".join(child.itertext()).split()) for child in blocks]
+    joined = "\n".join(texts)  # an anchor text holds no line break: it is found within one block
+    starts = list(accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
+
+    def block_with(anchors: list[str]) -> int | None:
+        """Index of the block holding the first of the anchors found."""
+        for anchor in anchors:
+            at = joined.find(anchor)
+            if at >= 0:
+                return bisect_right(starts, at) - 1
+        return None
+
     placed = 0
     previous: dict[int, etree._Element] = {}  # block index → the last image put after it
     for image in images:
-        before = _block_with(blocks, image.before)
-        after = _block_with(blocks, image.after)
+        before = block_with(image.before)
+        after = block_with(image.after)
         if after is None and image.after:
             continue  # the text after it is not in the article: a teaser, a gallery, a footer
         if before is None and not (image.after_headline or not image.before):
@@ -152,25 +173,16 @@ def place_images(body: etree._Element, images: list[Image]) -> int:
         if image.caption:
             graphic.set("title", image.caption)
         if before is not None:
-            anchor = previous.get(before, blocks[before][0])
+            anchor = previous.get(before, blocks[before])
             anchor.addnext(graphic)
             previous[before] = graphic
         elif after is not None:
-            blocks[after][0].addprevious(graphic)
+            blocks[after].addprevious(graphic)
         else:
             continue
         _move_tail(graphic)
         placed += 1
     return placed
-
-
-def _block_with(blocks: list[tuple[etree._Element, str]], texts: list[str]) -> int | None:
-    """Index of the body block holding the first of the texts found."""
-    for text in texts:
-        for index, (_, block_text) in enumerate(blocks):
-            if text in block_text:
-                return index
-    return None
 
 
 def _move_tail(graphic: etree._Element) -> None:
