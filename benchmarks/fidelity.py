@@ -42,6 +42,8 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+# not benchmarks/ itself: benchmarks/incremental.py would shadow the `incremental` package Twisted imports
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(REPO))
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
 SYSTEMS = ("crawl", "pipeline", "trafilatura")
