@@ -165,8 +165,8 @@ def place_images(body: etree._Element, images: list[Image]) -> int:
         after = block_with(image.after)
         if after is None and image.after:
             continue  # the text after it is not in the article: a teaser, a gallery, a footer
-        if before is None and not (image.after_headline or not image.before):
-            continue
+        if before is None and not image.after_headline:
+            continue  # the text before it is not in the article (nor the headline): a logo, a navigation
         graphic = etree.Element("graphic", src=image.url)
         if image.alt:
             graphic.set("alt", image.alt)

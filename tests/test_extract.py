@@ -562,6 +562,17 @@ GOLDEN = {
         ],
         absent=["pixel.gif", "blank.gif", "placeholder", "data:image"],
     ),
+    "figures_and_teasers.html": dict(  # images go where their text goes; captions stay with their image
+        page=dict(url="https://news.example.com/coast/ferry", lang="en"),
+        title="Ferry service returns to the old harbour", published=None, authors=[], lang="en",
+        present=[
+            '![A ferry at the quay](https://cdn.example.com/photos/ferry-lead/1200 "The first ferry in twenty years'
+            ' docked on Monday morning. (Photo: Jane Roe)")\n\n' + EN[0],
+            EN[1] + '\n\n![](https://news.example.com/media/quay-night.jpg "The new quay, lit at night.")\n\n' + EN[2],
+            EN[3],
+        ],
+        absent=["logo", "teasers/", "Lighthouse", "\nThe new quay", "\nThe first ferry", "12:02"],
+    ),
 }  # fmt: skip
 
 
