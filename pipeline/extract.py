@@ -51,13 +51,12 @@ def extract(page: Page) -> Article:
     if tree is None:
         raise SkipPage("unparsable", "not readable as HTML")
     meta = read_metadata(tree, page.url)
-    images = find_images(tree, page.url)
     unwrap_layout_tables(tree)
-    doc = trafilatura.bare_extraction(tree, url=page.url, **TRAFILATURA_OPTIONS)
+    doc = trafilatura.bare_extraction(tree, url=page.url, **TRAFILATURA_OPTIONS)  # works on a copy
     if doc is None or doc.body is None:
         raise SkipPage("empty", "no article text found")
     drop_teaser_lists(doc.body)
-    place_images(doc.body, images)
+    place_images(doc.body, find_images(tree, page.url))
     # What trafilatura reads of the metadata, and the bylines, are asked for only when the page's own
     # metadata leaves a field open: the tree is not changed any more from here on.
     engine = EngineMetadata(tree, page.url, {**DATE_PARAMS, "max_date": page.fetched.strftime("%Y-%m-%d")})

@@ -50,6 +50,7 @@ _NO_ANCHOR = etree.XPath(
     " | //select//text() | //textarea//text()",
     smart_strings=False,
 )
+_ANY_IMAGE = etree.XPath("boolean(//body//img)")
 _HEADLINE = etree.XPath("//h1//text()", smart_strings=False)
 
 
@@ -66,6 +67,8 @@ class Image:
 def find_images(tree: etree._Element, base_url: str) -> list[Image]:
     """The page's content images in document order, each with the texts around it. Tracking pixels and
     images without a real source are left out; text inside figures (captions, credits) is not an anchor."""
+    if not _ANY_IMAGE(tree):
+        return []
     images: list[Image] = []
     pending: list[Image] = []  # waiting for the texts after them
     recent: list[str] = []  # the last texts, nearest last
