@@ -96,7 +96,7 @@ def main() -> int:
     work = args.keep or Path(tempfile.mkdtemp(prefix="fidelity-"))
     if args.keep and work.exists():
         shutil.rmtree(work)
-    work.mkdir(parents=True)
+    work.mkdir(parents=True, exist_ok=True)
     try:
         report = run(args, work)
     finally:
