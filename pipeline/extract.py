@@ -4,6 +4,7 @@ body, then choose the best title, dates, authors and language from what was foun
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
@@ -21,7 +22,8 @@ from pipeline.cleanup import drop_teaser_lists, unwrap_layout_tables
 from pipeline.dates import choose_published as weigh_dates
 from pipeline.dates import date_from_url, parse_date, plausible
 from pipeline.decode import decode_html
-from pipeline.images import protect_images, restore_images
+from pipeline.engine_metadata import EngineMetadata
+from pipeline.images import find_images, place_images
 from pipeline.language import bcp47, choose_lang
 from pipeline.markdown import TRAFILATURA_OPTIONS, body_markdown
 from pipeline.metadata import (
@@ -39,6 +41,7 @@ __all__ = ["bcp47", "choose_title", "extract", "strip_site_name"]
 
 MIN_TEXT_WEIGHT = 300  # below this a page found by guessing is a listing or a stub, not an article
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_CONTROL_BYTES = bytes([*range(9), *range(14, 32)])
 _UTF8_PARSER = lxml_html.HTMLParser(encoding="utf-8", remove_comments=True)
 # htmldate gives a time of day when the page has one; trafilatura asks it for days only by default.
 DATE_PARAMS = {"original_date": True, "extensive_search": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
@@ -57,21 +60,18 @@ def extract(page: Page) -> Article:
     if tree is None:
         raise SkipPage("unparsable", "not readable as HTML")
     meta = read_metadata(tree, page.url)
-    byline = byline_date(tree, page.timezone)
-    bylined = byline_authors(tree)
-    images = protect_images(tree, page.url)
     unwrap_layout_tables(tree)
-    doc = trafilatura.bare_extraction(
-        tree, url=page.url, date_extraction_params={**DATE_PARAMS, "max_date": page.fetched.strftime("%Y-%m-%d")},
-        **TRAFILATURA_OPTIONS,
-    )  # fmt: skip
+    doc = trafilatura.bare_extraction(tree, url=page.url, **TRAFILATURA_OPTIONS)  # works on a copy
     if doc is None or doc.body is None:
         raise SkipPage("empty", "no article text found")
-    restore_images(doc.body, images)
     drop_teaser_lists(doc.body)
+    place_images(doc.body, find_images(tree, page.url))
+    # What trafilatura reads of the metadata, and the bylines, are asked for only when the page's own
+    # metadata leaves a field open: the tree is not changed any more from here on.
+    engine = EngineMetadata(tree, page.url, {**DATE_PARAMS, "max_date": page.fetched.strftime("%Y-%m-%d")})
     hosts = [urlsplit(u).hostname or "" for u in (meta.canonical, meta.og_url, page.url) if u]
-    sites = site_names(meta, doc.sitename, hosts)
-    title = choose_title(meta, doc.title, doc.sitename, page.hints.get("title"), hosts)
+    sites = site_names(meta, engine.sitename, hosts)
+    title = choose_title(meta, engine.title, engine.sitename, page.hints.get("title"), hosts)
     body = body_markdown(doc.body, title=title or None)
     title = title or _first_line(body)
     if not title:
@@ -83,9 +83,11 @@ def extract(page: Page) -> Article:
         # A link on a section page that only looked like an article. What a feed or sitemap lists,
         # or what says it is an article, is kept however short (a paywalled or video page).
         raise SkipPage("not_article", "too little text for an article")
-    published, date_source = choose_published(meta, doc.date, page, byline)
+    published, date_source = choose_published(
+        meta, lambda: engine.date, page, lambda: byline_date(tree, page.timezone)
+    )
     modified = _first_date([meta.ld_modified, _meta_value(meta, MODIFIED_META)], page)
-    image = meta.meta.get("og:image") or meta.meta.get("twitter:image") or meta.ld_image or doc.image
+    image = meta.meta.get("og:image") or meta.meta.get("twitter:image") or meta.ld_image or engine.image
     url = choose_url(meta, page.url, page.site_domains)
     return Article(
         url=url,
@@ -100,14 +102,21 @@ def extract(page: Page) -> Article:
         modified=modified if modified and (not published or modified > published) else None,
         date_source=date_source,
         lang=choose_lang(meta, plain_text(body), page.lang, encoding),
-        authors=choose_authors(
-            [meta.ld_authors, _meta_value(meta, AUTHOR_META), bylined, doc.author and doc.author.split(";")],
-            sites,
-        ),
+        authors=choose_authors(_author_sources(meta, tree, engine), sites),
         description=meta.meta.get("og:description") or meta.meta.get("description") or meta.ld_description,
         thumbnail=urljoin(page.url, image) if image else None,
-        sitename=meta.meta.get("og:site_name") or meta.ld_publisher or doc.sitename,
+        sitename=meta.meta.get("og:site_name") or meta.ld_publisher or engine.sitename,
     )
+
+
+def _author_sources(
+    meta: PageMetadata, tree: etree._Element, engine: EngineMetadata
+) -> Iterator[list[str] | str | None]:
+    """Author lists in order of trust; the later ones are read only if the earlier give no name."""
+    yield meta.ld_authors
+    yield _meta_value(meta, AUTHOR_META)
+    yield byline_authors(tree)
+    yield engine.author.split(";") if engine.author else None
 
 
 def _is_html(page: Page) -> bool:
@@ -127,7 +136,7 @@ def _declares_article(meta: PageMetadata) -> bool:
 def _looks_binary(body: bytes) -> bool:
     """Images, archives and other binary files served as text/html: control bytes text never has."""
     head = body[:4096]
-    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
     return controls > max(4, len(head) // 100)
 
 
@@ -202,11 +211,15 @@ def _same_site(a: str, b: str) -> bool:
     return host_a == host_b or host_a.endswith("." + host_b) or host_b.endswith("." + host_a)
 
 
+Lazy = str | None | Callable[[], str | None]
+
+
 def choose_published(
-    meta: PageMetadata, extracted: str | None, page: Page, byline: str | None = None
+    meta: PageMetadata, extracted: Lazy, page: Page, byline: Lazy = None
 ) -> tuple[datetime | None, str | None]:
     """The publication date and where it came from (``dates.choose_published`` weighs the sources);
-    the date in the URL is the last resort."""
+    the date in the URL is the last resort. ``extracted`` (trafilatura's) and ``byline`` may be
+    functions (they are read here: every source has its vote)."""
     candidates = [
         ("json-ld", meta.ld_published),
         ("meta", _meta_value(meta, PUBLISHED_META)),
@@ -216,6 +229,7 @@ def choose_published(
         ("trafilatura", extracted),
         ("meta-weak", _meta_value(meta, WEAK_PUBLISHED_META)),
     ]
+    candidates = [(origin, text() if callable(text) else text) for origin, text in candidates]
     found = weigh_dates(candidates, page.timezone, page.fetched)
     if found:
         return found

@@ -554,12 +554,24 @@ GOLDEN = {
         page=dict(url="https://news.example.com/gallery/harbour", lang="en"),
         title="The harbour in pictures", published=None, authors=[], lang="en",
         present=[
-            "![The harbour at dawn](https://news.example.com/media/harbour-dawn.jpg)\n\nFishing boats leave the harbour at dawn.",
-            "![A crane on the quay](https://cdn.example.net/pics/crane/640)\n\nThe old crane will be restored.",
+            # a figure's caption is its image's title, not a paragraph of the article
+            '![The harbour at dawn](https://news.example.com/media/harbour-dawn.jpg "Fishing boats leave the harbour at dawn.")',
+            '![A crane on the quay](https://cdn.example.net/pics/crane/640 "The old crane will be restored.")',
             "![The fish market](https://news.example.com/media/market-800.jpg)",
             EN[2],
         ],
         absent=["pixel.gif", "blank.gif", "placeholder", "data:image"],
+    ),
+    "figures_and_teasers.html": dict(  # images go where their text goes; captions stay with their image
+        page=dict(url="https://news.example.com/coast/ferry", lang="en"),
+        title="Ferry service returns to the old harbour", published=None, authors=[], lang="en",
+        present=[
+            '![A ferry at the quay](https://cdn.example.com/photos/ferry-lead/1200 "The first ferry in twenty years'
+            ' docked on Monday morning. (Photo: Jane Roe)")\n\n' + EN[0],
+            EN[1] + '\n\n![](https://news.example.com/media/quay-night.jpg "The new quay, lit at night.")\n\n' + EN[2],
+            EN[3],
+        ],
+        absent=["logo", "teasers/", "Lighthouse", "\nThe new quay", "\nThe first ferry", "12:02"],
     ),
 }  # fmt: skip
 

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from lxml import etree
 from trafilatura.utils import load_html
 
-from pipeline.images import protect_images, restore_images
+from pipeline.engine_metadata import EngineMetadata
+from pipeline.images import find_images, place_images
 from pipeline.markdown import TRAFILATURA_OPTIONS, body_markdown
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
@@ -84,12 +85,12 @@ DeepSeek的持续火爆，同时也成为各类社交媒体上的焦点话题。
 
 
 def extract(html: str, url: str) -> trafilatura.settings.Document:
-    """trafilatura as the pipeline runs it: images protected from its extension filter."""
+    """trafilatura as the pipeline runs it: images noted before, put back next to their text after."""
     tree = load_html(html)
-    images = protect_images(tree, url)
+    images = find_images(tree, url)
     doc = trafilatura.bare_extraction(tree, url=url, **TRAFILATURA_OPTIONS)
     assert doc is not None
-    restore_images(doc.body, images)
+    place_images(doc.body, images)
     return doc
 
 
@@ -143,8 +144,13 @@ def test_seed_page_carries_no_clutter_into_the_body():
     assert SEED_TITLE not in body  # the title lives in the front matter
 
 
+def engine_metadata(html: str, url: str) -> EngineMetadata:
+    return EngineMetadata(load_html(html), url, {"original_date": True, "extensive_search": True})
+
+
 def test_seed_page_metadata():
-    doc = extract((PAGES / "seed_qq.html").read_text(encoding="utf-8"), SEED_URL)
+    """What trafilatura reads of the seed page's metadata (the pipeline's last resort for each field)."""
+    doc = engine_metadata((PAGES / "seed_qq.html").read_text(encoding="utf-8"), SEED_URL)
     assert doc.title == SEED_TITLE  # og:title, without the "_腾讯新闻" of <title>
     assert doc.sitename == "腾讯新闻"
     assert doc.date == "2025-02-07"
@@ -239,12 +245,15 @@ def test_images_on_their_own_lines_in_reading_order():
     xml = (
         "<p>Before <graphic src='https://x.org/a.jpg' alt='An [A]'/> after.</p>"
         "<graphic src='https://x.org/b.png'/><graphic src='https://x.org/b.png'/>"
-        "<p><hi rend='#b'>bold <graphic src='https://x.org/c.gif' title='t'/> still bold</hi></p>"
+        "<p><hi rend='#b'>bold <graphic src='https://x.org/c.gif' title='A \"caption\" (Getty)'/> still bold</hi></p>"
         "<graphic alt='no source'/><graphic src='https://x.org/d (1).jpg' alt=' '/>"
+        "<graphic src='https://x.org/e.jpg' alt='Same text' title='same text.'/>"
     )
+    # a caption is the image's title; a title that only repeats the alt text is left out
     assert md(xml) == (
         "Before\n\n![An \\[A\\]](https://x.org/a.jpg)\n\nafter.\n\n![](https://x.org/b.png)\n\n"
-        "**bold**\n\n![](https://x.org/c.gif)\n\n**still bold**\n\n![](https://x.org/d%20%281%29.jpg)"
+        '**bold**\n\n![](https://x.org/c.gif "A \\"caption\\" (Getty)")\n\n**still bold**\n\n'
+        "![](https://x.org/d%20%281%29.jpg)\n\n![Same text](https://x.org/e.jpg)"
     )
 
 
@@ -381,7 +390,7 @@ worry about the cost, which has <em>doubled</em> since the first estimate.</p>
 
 def test_english_page_with_relative_image_urls():
     doc = extract(ENGLISH_PAGE, "https://news.example.com/world/2024/harbour-plan.html")
-    out = body_markdown(doc.body, title=doc.title)
+    out = body_markdown(doc.body, title="Harbour plan approved")
     images = re.findall(r"^!\[(.*)\]\((.*)\)$", out, re.M)
     assert images == [
         ("The harbour at dusk", "https://news.example.com/img/a.jpg"),
