@@ -5,6 +5,7 @@ stay in the crawl process)."""
 from __future__ import annotations
 
 import ctypes
+import os
 import signal
 import sys
 from importlib.machinery import ModuleSpec
@@ -18,8 +19,23 @@ except (OSError, AttributeError):  # another C library: nothing to hand back
     _malloc_trim = None
 
 
+def _die_with_parent() -> None:
+    """A worker must not outlive its crawl: when the crawl process is killed (SIGKILL, the OOM
+    killer), Linux sends the worker SIGKILL too (prctl PR_SET_PDEATHSIG), instead of leaving it
+    orphaned, holding its memory. Elsewhere nothing is done."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the crawl died before the request took effect
+        os._exit(1)
+
+
 def warm_up() -> None:
     """Each worker's start."""
+    _die_with_parent()
     # Ctrl-C reaches the whole process group: the crawl process decides when to stop, and the
     # workers finish the pages they have.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -191,8 +191,13 @@ def test_a_killed_revisit_crawl_then_a_normal_one_leave_a_verified_archive(
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not list((tmp_path / "news").rglob(".revisions/*/1.md")):
         time.sleep(0.05)
+    workers = _children(proc.pid)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
+        time.sleep(0.1)
+    assert not [pid for pid in workers if _alive(pid)], "extraction workers outlived the killed crawl"
     crawl(tmp_path)
     posts = archived(tmp_path)
     assert sorted(p["title"] for p in posts.values()) == [f"Killed story {n}, updated" for n in range(6)]
@@ -208,6 +213,27 @@ def test_a_killed_revisit_crawl_then_a_normal_one_leave_a_verified_archive(
         conn.close()
     verify = newsarchive("verify", cwd=tmp_path)
     assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 # -- without a network ------------------------------------------------------------------------
