@@ -173,6 +173,30 @@ def choose_published(
     another source that agree. The moment is then the most trusted candidate for that day with a time of
     day, else the first for it. A time read from the byline (the publisher's wall clock, no zone) that
     matches a zoned instant of another source up to a whole offset gives that instant in that offset."""
+    read = _readings(candidates, zone, now)
+    if not read:
+        return None
+    votes = _votes(read, zone)
+    best = max(votes.values())
+    day = next(_day(m, zone) for _, m, _ in read if votes[_day(m, zone)] == best)  # ties: most trusted
+    timed = [(o, m) for o, m, t in read if t and _day(m, zone) == day]
+    origin, moment = timed[0] if timed else next((o, m) for o, m, _ in read if _day(m, zone) == day)
+    if timed and not _has_offset(moment):
+        moment = _in_stated_offset(moment, [m for o, m, t in read if t], zone)
+    return moment, origin
+
+
+def vote_margin(candidates: list[tuple[str, str | None]], zone: str, now: datetime) -> float:
+    """How far the leading day is ahead of the next one (0 without any date): a source of weight below
+    it, added later, cannot change the day ``choose_published`` picks."""
+    read = _readings(candidates, zone, now)
+    if not read:
+        return 0.0
+    ranked = sorted(_votes(read, zone).values(), reverse=True)
+    return ranked[0] - (ranked[1] if len(ranked) > 1 else 0.0)
+
+
+def _readings(candidates: list[tuple[str, str | None]], zone: str, now: datetime) -> list[tuple[str, datetime, bool]]:
     read: list[tuple[str, datetime, bool]] = []
     for origin, text in candidates:
         parsed = parse_date(text, zone)
@@ -184,8 +208,10 @@ def choose_published(
         if origin == "trafilatura" and not has_time and (moment.month, moment.day) == (1, 1):
             continue  # htmldate's reading of a bare year in the text ("突破2000万", "© 2024"), not a date
         read.append((origin, moment, has_time))
-    if not read:
-        return None
+    return read
+
+
+def _votes(read: list[tuple[str, datetime, bool]], zone: str) -> dict[date, float]:
     votes: dict[date, float] = {}
     seen: set[datetime | date] = set()
     for origin, moment, has_time in read:
@@ -196,13 +222,7 @@ def choose_published(
             weight *= ECHO
         seen.add(echo)
         votes[day] = votes.get(day, 0.0) + weight
-    best = max(votes.values())
-    day = next(_day(m, zone) for _, m, _ in read if votes[_day(m, zone)] == best)  # ties: most trusted
-    timed = [(o, m) for o, m, t in read if t and _day(m, zone) == day]
-    origin, moment = timed[0] if timed else next((o, m) for o, m, _ in read if _day(m, zone) == day)
-    if timed and not _has_offset(moment):
-        moment = _in_stated_offset(moment, [m for o, m, t in read if t], zone)
-    return moment, origin
+    return votes
 
 
 def _day(moment: datetime, zone: str) -> date:

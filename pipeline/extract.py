@@ -19,8 +19,8 @@ from archive.variants import main_candidates
 from pipeline.authors import choose_authors
 from pipeline.byline import byline_authors, byline_date
 from pipeline.cleanup import drop_teaser_lists, unwrap_layout_tables
+from pipeline.dates import WEIGHTS, date_from_url, parse_date, plausible, vote_margin
 from pipeline.dates import choose_published as weigh_dates
-from pipeline.dates import date_from_url, parse_date, plausible
 from pipeline.decode import decode_html
 from pipeline.engine_metadata import EngineMetadata
 from pipeline.images import find_images, place_images
@@ -218,8 +218,9 @@ def choose_published(
     meta: PageMetadata, extracted: Lazy, page: Page, byline: Lazy = None
 ) -> tuple[datetime | None, str | None]:
     """The publication date and where it came from (``dates.choose_published`` weighs the sources);
-    the date in the URL is the last resort. ``extracted`` (trafilatura's) and ``byline`` may be
-    functions (they are read here: every source has its vote)."""
+    the date in the URL is the last resort. ``extracted`` (trafilatura's, i.e. htmldate's: a day
+    without a time) and ``byline`` may be functions: the byline is always read, htmldate's reading
+    (a good part of the extraction's time) only when its vote could change the day."""
     candidates = [
         ("json-ld", meta.ld_published),
         ("meta", _meta_value(meta, PUBLISHED_META)),
@@ -229,7 +230,13 @@ def choose_published(
         ("trafilatura", extracted),
         ("meta-weak", _meta_value(meta, WEAK_PUBLISHED_META)),
     ]
-    candidates = [(origin, text() if callable(text) else text) for origin, text in candidates]
+    candidates = [(o, t() if callable(t) and o != "trafilatura" else t) for o, t in candidates]
+    if callable(extracted):
+        others = [(o, t) for o, t in candidates if o != "trafilatura"]
+        if vote_margin(others, page.timezone, page.fetched) > WEIGHTS["trafilatura"]:
+            candidates = others
+        else:
+            candidates = [(o, extracted() if o == "trafilatura" else t) for o, t in candidates]
     found = weigh_dates(candidates, page.timezone, page.fetched)
     if found:
         return found
