@@ -30,6 +30,9 @@ class Article:
     sitename: str | None = None
     aliases: list[str] = field(default_factory=list)  # other URLs that led to this article
     revised: bool = False  # a later version of an archived article (the layout's lastmod shows)
+    # The text's similarity fingerprint (archive/similarity.py), computed in the extraction worker:
+    # None = not computed yet, b"" = the text is too short to judge.
+    signature: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def uid(self) -> str:

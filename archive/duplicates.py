@@ -56,6 +56,8 @@ def _signature(body: str) -> Signature | None:
 
 
 def article_signature(article: Article) -> Signature | None:
+    if article.signature is not None:  # computed by the extraction worker
+        return Signature.from_bytes(article.signature) if article.signature else None
     return _signature(article.body)
 
 

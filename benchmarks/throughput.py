@@ -393,6 +393,9 @@ def run_tree(
 # -- the rows -------------------------------------------------------------------------------------------------
 
 
+PER_DOMAIN: int | None = None  # --per-domain: requests at a time to the one site (None: the project default)
+
+
 def crawl_config(folder: Path, sitemap: str, pages: int, workers: int | None) -> Path:
     import yaml
 
@@ -404,6 +407,7 @@ def crawl_config(folder: Path, sitemap: str, pages: int, workers: int | None) ->
             "blocked_addresses": [],
             "max_articles_per_source": pages + 1000,
             "extract_workers": workers,
+            **({"concurrent_requests_per_domain": PER_DOMAIN} if PER_DOMAIN else {}),
         },
         "sources": [{"name": "bench", "sitemaps": [sitemap]}],
     }
@@ -651,6 +655,10 @@ def main() -> None:
         help="how trafilatura's CLI discovers the pages (default feed: its --sitemap mode looped here)",
     )  # fmt: skip
     parser.add_argument(
+        "--per-domain", type=int, default=None,
+        help="the crawl's concurrent_requests_per_domain (default: the project's, 4); the site is one host",
+    )
+    parser.add_argument(
         "--rows", default=",".join(ROWS), help=f"rows to run, in this order (default {','.join(ROWS)})"
     )
     parser.add_argument(
@@ -673,6 +681,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep the archives and outputs in this folder")
     parser.add_argument("--corpus-dir", type=Path, default=CORPUS)
     args = parser.parse_args()
+    global PER_DOMAIN
+    PER_DOMAIN = args.per_domain
 
     entries = corpus_entries(args.corpus_dir)
     cores = os.cpu_count() or 1
@@ -709,7 +719,8 @@ def compare(entries: list[Entry], args: argparse.Namespace, work: Path, workers:
     with _site(entries, args, port, work) as (base, served, exclude, jobs):
         sitemap, feed = f"{base}/sitemap.xml", f"{base}/feeds/all.rss" if args.corpus else f"{base}/feed.rss"
         print(f"site: {sitemap}, {len(jobs)} article pages; pipeline: crawls the sitemap index, download_delay 0, "
-              f"autothrottle off, blocked_addresses [], {workers} extraction workers, other crawl settings "
+              f"autothrottle off, blocked_addresses [], {workers} extraction workers, "
+              f"{'concurrent_requests_per_domain ' + str(PER_DOMAIN) + ', ' if PER_DOMAIN else ''}other crawl settings "
               f"default", flush=True)  # fmt: skip
         steps: dict[str, Callable[[int], Row]] = {
             "bare1": lambda _: pool_row("bare trafilatura, 1 process", "bare", jobs, 1, exclude),
