@@ -300,7 +300,7 @@ def test_restart_after_downtime_runs_one_catch_up(site: LocalSite, tmp_path: Pat
 def test_sigterm_during_a_crawl_exits_0_within_the_grace_period_leaving_no_partial_files(
     site: LocalSite, tmp_path: Path
 ) -> None:
-    feed = news_feed(site, "busy", articles=3, article_delay=2)
+    feed = news_feed(site, "busy", articles=10, article_delay=2)  # more than are fetched at once
     configure(tmp_path, [{"name": "busy", "feeds": [feed], "schedule": "every 1h"}], shutdown_grace=15)
     with Daemon(tmp_path) as daemon:
         wait_until(lambda: site.hits("/busy/2025/03/01/story-0.html"), 20, "an article download", daemon)

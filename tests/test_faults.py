@@ -100,7 +100,9 @@ def test_locked_sqlite_index_is_waited_for(site: LocalSite, tmp_path: Path) -> N
 
 
 def test_sigkill_mid_crawl_then_the_next_run_completes(site: LocalSite, tmp_path: Path) -> None:
-    paths = [f"/k/2025/03/01/story-{n}.html" for n in range(16)]
+    # Enough slow pages for several of the archive's batches (written up to 1 s apart), so the kill
+    # comes while some are archived and others are not.
+    paths = [f"/k/2025/03/01/story-{n}.html" for n in range(40)]
     for n, path in enumerate(paths):
         site.add(path, article(f"Killed story {n}"), delay=0.3)
     site.add("/rss.xml", rss(site, paths), content_type="application/rss+xml")
@@ -122,7 +124,7 @@ def test_sigkill_mid_crawl_then_the_next_run_completes(site: LocalSite, tmp_path
     again = newsarchive("crawl", "--quiet", cwd=tmp_path)
     assert again.returncode == 0, again.stdout + again.stderr
     posts = archived(tmp_path)
-    assert sorted(p["title"] for p in posts.values()) == sorted(f"Killed story {n}" for n in range(16))
+    assert sorted(p["title"] for p in posts.values()) == sorted(f"Killed story {n}" for n in range(40))
     assert all(site.hits(p) <= 2 for p in paths)  # only what was in flight at the kill is fetched again
     news = tmp_path / "news"
     assert not list(news.rglob(".tmp-*"))
