@@ -362,37 +362,37 @@ class Archiver:
         """Write the deleted flag into the front matter of the source's deleted articles that lack it
         (a crawl killed between the index noting the deletion and the file's rewrite). Returns how many."""
         with self.index.session() as session:
-            gone = [(row, check) for row, check in self.states.deleted(session) if row.source == source]
-        fixed = 0
-        for row, check in gone:
-            if not self.store.exists(row.path):
-                continue
-            text = self.store.read(row.path)
-            end = text.find("\n---", 3)
-            if end < 0 or "\ndeleted:" in text[:end]:
-                continue
-            since = local_time(check.gone_first_seen or check.deleted_at, zone)  # type: ignore[arg-type]
-            self.mark_deleted(row.id, check.gone_status or "gone", since)
-            fixed += 1
-        return fixed
+            gone = self.states.deleted(session, source)
+        return sum(
+            self._flag_deleted(row, check.gone_status or "gone",
+                               local_time(check.gone_first_seen or check.deleted_at, zone))  # type: ignore[arg-type]
+            for row, check in gone
+        )  # fmt: skip
 
     def mark_deleted(self, article_id: int, status: str, since: str) -> None:
         """Note in an article's front matter that it is deleted upstream (``since``: when first seen
         gone, as written in its dates); the file stays, the row's size follows the file."""
         with self.index.session() as session:
             row = session.get(ArticleRow, article_id)
-        if row is None or not self.store.exists(row.path):
-            return
+        if row is not None:
+            self._flag_deleted(row, status, since)
+
+    def _flag_deleted(self, row: ArticleRow, status: str, since: str) -> bool:
+        """Add ``deleted`` / ``deleted_status`` to the article's front matter unless it has them
+        (or the file is gone). True when the file was rewritten."""
+        if not self.store.exists(row.path):
+            return False
         text = self.store.read(row.path)
         end = text.find("\n---", 3)
         if end < 0 or "\ndeleted:" in text[:end]:
-            return
+            return False
         extra = f"\ndeleted: {quote(since)}\ndeleted_status: {quote(status)}"
         size = self.store.write(row.path, text[:end] + extra + text[end:])
         with self.index.session.begin() as session:
-            fresh = session.get(ArticleRow, article_id)
+            fresh = session.get(ArticleRow, row.id)
             if fresh is not None:
                 fresh.size = size
+        return True
 
 
 def _segments(items: Sequence[tuple[Article, FetchInfo | None]]) -> list[tuple[int, int]]:

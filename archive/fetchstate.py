@@ -194,11 +194,14 @@ class FetchStates:
                 return Gone(True, row.gone_first_seen, row.gone_status or status)
             return Gone(False, row.gone_first_seen, row.gone_status or status)
 
-    def deleted(self, session: Session) -> list[tuple[ArticleRow, ArticleCheck]]:
-        rows = session.execute(
+    def deleted(self, session: Session, source: str | None = None) -> list[tuple[ArticleRow, ArticleCheck]]:
+        """The articles confirmed deleted upstream (of one source, when given), latest first."""
+        query = (
             select(ArticleRow, ArticleCheck)
             .join(ArticleCheck, ArticleCheck.article_id == ArticleRow.id)
             .where(ArticleCheck.deleted_at.is_not(None))
             .order_by(ArticleCheck.gone_first_seen.desc())
         )
-        return [(a, c) for a, c in rows]
+        if source is not None:
+            query = query.where(ArticleRow.source == source)
+        return [(a, c) for a, c in session.execute(query)]
