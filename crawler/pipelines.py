@@ -61,7 +61,7 @@ class ArchivePipeline:
         saved = asyncio.wrap_future(runtime.save(article, item.fetch, item.raw))
         item.raw = None  # the archive's thread has the bytes now (kept or not needed)
         self._unsaved.add(saved)
-        saved.add_done_callback(partial(self._settled, page.url))
+        saved.add_done_callback(partial(self._settled, page.url, item.seeds))
         if len(self._unsaved) > MAX_UNSAVED:  # the disk or the index is slower than the crawl
             await asyncio.wait(self._unsaved, return_when=asyncio.FIRST_COMPLETED)
         return item
@@ -72,7 +72,7 @@ class ArchivePipeline:
             self.crawler.spider.runtime.flush()  # type: ignore[union-attr]
             await asyncio.wait(set(self._unsaved))
 
-    def _settled(self, url: str, future: asyncio.Future[Saved]) -> None:
+    def _settled(self, url: str, seeds: list[str], future: asyncio.Future[Saved]) -> None:
         """An article's batch has committed (or failed): count what became of it."""
         self._unsaved.discard(future)
         spider: Any = self.crawler.spider
@@ -91,6 +91,7 @@ class ArchivePipeline:
                 asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="archive_error"))
             return
         except Exception as exc:
+            spider.retry_next_run(seeds)  # its feeds are read in full next run, so it is tried again
             self._count("failed/archive_error", url)
             log.error("%s: cannot archive %s: %s: %s", spider.name, url, type(exc).__name__, exc)
             return
