@@ -387,11 +387,7 @@ class Archiver:
         if end < 0 or "\ndeleted:" in text[:end]:
             return False
         extra = f"\ndeleted: {quote(since)}\ndeleted_status: {quote(status)}"
-        size = self.store.write(row.path, text[:end] + extra + text[end:])
-        with self.index.session.begin() as session:
-            fresh = session.get(ArticleRow, row.id)
-            if fresh is not None:
-                fresh.size = size
+        self.index.set_size(row.id, self.store.write(row.path, text[:end] + extra + text[end:]))
         return True
 
 

@@ -198,11 +198,7 @@ class Duplicates:
         updated = frontextras.apply(text, extras)
         if updated == text:
             return
-        size = self.store.write(row.path, updated)
-        with self.index.session.begin() as session:
-            fresh = session.get(ArticleRow, article_id)
-            if fresh is not None:
-                fresh.size = size
+        self.index.set_size(article_id, self.store.write(row.path, updated))
         log.debug("updated the aliases and copies of %s", row.path)
 
 

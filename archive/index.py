@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -157,6 +157,11 @@ class ArchiveIndex:
             add_urls(session, {row.id: [article.url, article.fetched_url, *article.aliases]})
             search.add(session, row.id, article.title, article.body)
         return row
+
+    def set_size(self, article_id: int, size: int) -> None:
+        """The article's file was rewritten in place (front matter only): its row follows."""
+        with self.session.begin() as session:
+            session.execute(update(ArticleRow).where(ArticleRow.id == article_id).values(size=size))
 
     def add_aliases(self, article_id: int, urls: Iterable[str]) -> None:
         """Record more URLs of an archived article (and mark it seen)."""
