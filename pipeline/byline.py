@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from lxml import etree
 from lxml import html as lxml_html
 
 from pipeline.dates import find_date, first_date_at
@@ -28,6 +29,7 @@ _MODIFIED = re.compile(
     r"modifié|mis à jour|actualizado|actualización|aggiornato",
     re.IGNORECASE,
 )
+_DIGIT = re.compile(r"\d")
 MAX_LINE = 200
 MAX_ELEMENTS = 4000
 
@@ -45,7 +47,7 @@ def byline_date(tree: lxml_html.HtmlElement, zone: str) -> str | None:
         marks = " ".join(filter(None, (elem.get("class"), elem.get("id"), elem.get("itemprop"))))
         if marked is None and marks and _DATE_MARK.search(marks):
             text = _line(elem.text_content())
-            found = text and any(c.isdigit() for c in text) and _published_date(text, zone)
+            found = text and _DIGIT.search(text) and _published_date(text, zone)
             if found is None and text and changed is None and find_date(text, zone):
                 changed = text  # "Updated May 6, 2019": the only date line may still be the best there is
             if found:
@@ -54,8 +56,10 @@ def byline_date(tree: lxml_html.HtmlElement, zone: str) -> str | None:
                 marked = text
         if timed is None:
             for text in (elem.text, elem.tail):
-                text = _line(text or "")
-                found = text and any(c.isdigit() for c in text) and _published_date(text, zone)
+                if not (text and _DIGIT.search(text)):
+                    continue
+                text = _line(text)
+                found = text and _published_date(text, zone)
                 if found and found[1] and elem.tag != "a":
                     timed = text
                     break
@@ -79,8 +83,8 @@ def _published_date(text: str, zone: str) -> tuple | None:
 def byline_authors(tree: lxml_html.HtmlElement) -> list[str]:
     """The text of the first element marked as the author or byline (rel=author, itemprop=author,
     class="byline"), outside comments and forms; else a CJK author line ("记者 张三")."""
-    for elem in tree.iter():
-        if not isinstance(elem.tag, str) or elem.tag in _SKIP or elem.tag in ("label", "input", "form"):
+    for elem in _MARKED(tree):  # only elements with one of the attributes looked at: most have none
+        if elem.tag in _SKIP or elem.tag in ("label", "input", "form"):
             continue
         rel, prop = (elem.get("rel") or "").lower(), (elem.get("itemprop") or "").lower()
         marks = " ".join(filter(None, (elem.get("class"), elem.get("id"))))
@@ -103,6 +107,7 @@ def byline_authors(tree: lxml_html.HtmlElement) -> list[str]:
     return []
 
 
+_MARKED = etree.XPath("//*[@rel or @itemprop or @class or @id]")
 _COMMENT = re.compile(
     r"comment|respond|reply|discussion|kommentar|sidebar|widget|related|teaser", re.IGNORECASE
 )
@@ -126,11 +131,25 @@ def _headline(tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement | None:
 
 def _after(tree: lxml_html.HtmlElement, start: lxml_html.HtmlElement | None):
     """Elements from ``start`` on (itself included) in document order, then those before it."""
-    elements = [e for e in tree.iter() if isinstance(e.tag, str) and e.tag not in _SKIP]
+    elements = _visible(tree)
     index = elements.index(start) if start is not None and start in elements else 0
-    for elem in elements[index:] + elements[:index]:
-        if not _inside_skipped(elem):
-            yield elem
+    yield from elements[index:]
+    yield from elements[:index]
+
+
+def _visible(tree: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement]:
+    """The tree's elements in document order, less scripts, navigation and the like and all inside them:
+    one walk that does not enter those subtrees (asking every element for its ancestors cost more than
+    the rest of the byline search)."""
+    elements = []
+    stack = [tree] if isinstance(tree.tag, str) and tree.tag not in _SKIP else []
+    while stack:
+        elem = stack.pop()
+        elements.append(elem)
+        children = [c for c in elem if isinstance(c.tag, str) and c.tag not in _SKIP]
+        children.reverse()
+        stack.extend(children)
+    return elements
 
 
 def _inside_skipped(elem: lxml_html.HtmlElement) -> bool:
