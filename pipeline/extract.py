@@ -83,6 +83,8 @@ def extract(page: Page) -> Article:
         # A link on a section page that only looked like an article. What a feed or sitemap lists,
         # or what says it is an article, is kept however short (a paywalled or video page).
         raise SkipPage("not_article", "too little text for an article")
+    lang = choose_lang(meta, plain_text(body), page.lang, encoding)
+    engine.date_language = lang
     published, date_source = choose_published(
         meta, lambda: engine.date, page, lambda: byline_date(tree, page.timezone)
     )
@@ -101,7 +103,7 @@ def extract(page: Page) -> Article:
         published=published,
         modified=modified if modified and (not published or modified > published) else None,
         date_source=date_source,
-        lang=choose_lang(meta, plain_text(body), page.lang, encoding),
+        lang=lang,
         authors=choose_authors(_author_sources(meta, tree, engine), sites),
         description=meta.meta.get("og:description") or meta.meta.get("description") or meta.ld_description,
         thumbnail=urljoin(page.url, image) if image else None,

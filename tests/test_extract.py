@@ -826,3 +826,21 @@ def test_utf8_page_with_stray_windows_1252_bytes_behind_a_latin1_header() -> Non
 def test_text_double_encoded_upstream_is_repaired() -> None:
     page = '<html><head><meta charset="utf-8"></head><body><p>Ewald Ferlemann und sein Leben fÃ¼r die VÃ¶gel.</p></body></html>'
     assert "für die Vögel" in decode_html(page.encode("utf-8"), "text/html")[0]
+
+
+@pytest.mark.parametrize("lang", ["de", "de-AT", None])
+def test_textual_date_read_by_dateparser_in_the_page_language(lang: str | None) -> None:
+    """htmldate's last resort (dateparser) reads a date written out in words; it is told the page's
+    language instead of trying every locale, and htmldate is left as it was."""
+    from htmldate import extractors
+    from trafilatura.utils import load_html
+
+    from pipeline.engine_metadata import EngineMetadata
+    from pipeline.extract import DATE_PARAMS
+
+    own = extractors.get_external_parser
+    page = "<html><body><h1>Titel</h1><p class='date'>Dienstag, 3. Mai 2024</p><p>" + "Text. " * 100
+    engine = EngineMetadata(load_html(page + "</p></body></html>"), "http://127.0.0.1/a", DATE_PARAMS)
+    engine.date_language = lang
+    assert engine.date == "2024-05-03T00:00:00"
+    assert extractors.get_external_parser is own
