@@ -18,7 +18,7 @@ from archive.identity import clean_url, is_http_url
 from archive.variants import main_candidates
 from pipeline.authors import choose_authors
 from pipeline.byline import byline_authors, byline_date
-from pipeline.cleanup import drop_teaser_lists, unwrap_layout_tables
+from pipeline.cleanup import drop_teaser_lists, unwrap_layout_tables, wrap_loose_text
 from pipeline.dates import WEIGHTS, date_from_url, parse_date, plausible, vote_margin
 from pipeline.dates import choose_published as weigh_dates
 from pipeline.decode import decode_html
@@ -61,6 +61,7 @@ def extract(page: Page) -> Article:
         raise SkipPage("unparsable", "not readable as HTML")
     meta = read_metadata(tree, page.url)
     unwrap_layout_tables(tree)
+    wrap_loose_text(tree)
     doc = trafilatura.bare_extraction(tree, url=page.url, **TRAFILATURA_OPTIONS)  # works on a copy
     if doc is None or doc.body is None:
         raise SkipPage("empty", "no article text found")
