@@ -61,6 +61,10 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
             "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
             "crawler.metarefresh.HeadMetaRefreshMiddleware": 580,  # (Scrapy's place for it)
         },
+        "DOWNLOAD_HANDLERS": {  # connections reused instead of reopened (see crawler/download.py)
+            "http": "crawler.download.PooledHTTPDownloadHandler",
+            "https": "crawler.download.PooledHTTPDownloadHandler",
+        },
         "DNS_RESOLVER": "crawler.addresses.GuardedResolver",
         "NEWSARCHIVE_BLOCKED_ADDRESSES": list(crawl.blocked_addresses),
         # Section pages are followed up to max_depth (the spider counts); every other chain
