@@ -69,22 +69,32 @@ class FetchStates:
         by_key = {url_key(u): u for u in urls}
         if not by_key:
             return {}
-        with self.session() as session:
-            rows = session.scalars(select(FetchState).where(FetchState.url_key.in_(list(by_key))))
-            return {
-                by_key[r.url_key]: Validators(r.etag, r.last_modified, r.lastmod, r.entries) for r in rows
-            }
+        f = FetchState
+        query = select(f.url_key, f.etag, f.last_modified, f.lastmod, f.entries).where(
+            f.url_key.in_(list(by_key))
+        )
+        # Columns on a plain connection, not ORM objects: asked once per feed and sitemap.
+        with self.session.kw["bind"].connect() as conn:
+            return {by_key[key]: Validators(*rest) for key, *rest in conn.execute(query)}
 
     def remember(self, states: dict[str, Validators]) -> None:
         """Store the validators of completely read feeds and sitemaps, in one transaction."""
         if not states:
             return
         moment = now()
+        keyed = {url_key(url): (url, v) for url, v in states.items()}
         with self.session.begin() as session:
-            for url, v in states.items():
-                row = session.get(FetchState, url_key(url))
+            rows: dict[str, FetchState] = {}
+            keys = list(keyed)
+            for start in range(0, len(keys), 500):  # the rows of earlier reads, a query per 500
+                chunk = keys[start : start + 500]
+                rows.update((r.url_key, r) for r in session.scalars(
+                    select(FetchState).where(FetchState.url_key.in_(chunk))
+                ))  # fmt: skip
+            for key, (url, v) in keyed.items():
+                row = rows.get(key)
                 if row is None:
-                    row = FetchState(url_key=url_key(url), url=url)
+                    row = FetchState(url_key=key, url=url)
                     session.add(row)
                 row.etag, row.last_modified, row.lastmod, row.checked_at = (
                     v.etag, v.last_modified, v.lastmod, moment

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
@@ -47,9 +48,12 @@ def clean_url(url: str) -> str:
     return urlunsplit((scheme, host, parts.path or "/", query, ""))
 
 
+@lru_cache(maxsize=8192)
 def url_key(url: str) -> str:
     """A fixed-length key under which a URL is looked up: equal for URLs that differ only in
-    tracking parameters, fragment, parameter order, percent-encoding or host case."""
+    tracking parameters, fragment, parameter order, percent-encoding or host case. Cached: a crawl
+    asks for the key of the same URL a dozen times (discovery, the batch's checks, the index rows)
+    and w3lib's canonicalization is the costly part."""
     # A session id in the path (/a;jsessionid=X) stays in the URL that is requested (some servers
     # need it) but not in the key: the same article under two sessions is one article.
     key = _SESSION_IN_PATH.sub("", canonicalize_url(clean_url(url)))

@@ -102,9 +102,9 @@ class ArchiveIndex:
         by_key = {url_key(u): u for u in urls}
         if not by_key:
             return set()
-        with self.session() as session:
-            found = session.scalars(select(ArticleURL.url_key).where(ArticleURL.url_key.in_(list(by_key))))
-            return {by_key[key] for key in found}
+        with self.engine.connect() as conn:  # a Core query: once per feed or sitemap, no ORM needed
+            found = conn.execute(select(ArticleURL.url_key).where(ArticleURL.url_key.in_(list(by_key))))
+            return {by_key[key] for key in found.scalars()}
 
     def find(self, url: str) -> ArticleRow | None:
         with self.session() as session:

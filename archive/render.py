@@ -7,6 +7,7 @@ the reference article. Values are escaped so that any text round-trips through a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -154,9 +155,17 @@ def _scalar(value: Any) -> str:
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}
 
 
+# Text that needs no escape at all (what _printable accepts, less '"' and '\\'): most values.
+_VERBATIM = re.compile(
+    "[\x20\x21\x23-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*"
+)
+
+
 def quote(text: str) -> str:
     """A YAML double-quoted scalar that reads back as exactly ``text``, less any lone surrogates
     (not text: UTF-8 cannot encode them and YAML readers reject their escapes)."""
+    if _VERBATIM.fullmatch(text):
+        return f'"{text}"'
     out = []
     for ch in text:
         if 0xD800 <= ord(ch) <= 0xDFFF:

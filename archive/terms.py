@@ -22,17 +22,18 @@ import unicodedata
 from dataclasses import dataclass, field
 
 # Han (with extensions and compatibility ideographs), kana, Hangul, Bopomofo, 々〆〇.
-_CJK_RANGES = (
+_CJK_BMP = (
     "\u1100-\u11ff\u3005-\u3007\u3021-\u3029\u3031-\u3035\u3040-\u309f\u30a0-\u30ff\u3100-\u312f"
     "\u3130-\u318f\u31a0-\u31bf\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7af"
-    "\ud7b0-\ud7ff\uf900-\ufaff\U0001b000-\U0001b16f\U00020000-\U0002fa1f\U00030000-\U0003134f"
+    "\ud7b0-\ud7ff\uf900-\ufaff"
 )
+_CJK_RANGES = _CJK_BMP + "\U0001b000-\U0001b16f\U00020000-\U0002fa1f\U00030000-\U0003134f"
 
 
-def _mark_ranges() -> str:
-    """Combining marks (Unicode categories M*) as a character-class body: they belong to words."""
+def _mark_ranges(limit: int = 0xE01F0) -> str:
+    """Combining marks (Unicode categories M*) below ``limit`` as a character-class body: they belong to words."""
     ranges: list[tuple[int, int]] = []
-    for code in [*range(0x300, 0x20000), *range(0xE0100, 0xE01F0)]:
+    for code in [*range(0x300, min(limit, 0x20000)), *range(0xE0100, min(limit, 0xE01F0))]:
         if unicodedata.category(chr(code))[0] == "M":
             if ranges and ranges[-1][1] == code - 1:
                 ranges[-1] = (ranges[-1][0], code)
@@ -60,8 +61,18 @@ def _pieces(text: str) -> list[tuple[bool, str]]:
     return [(bool(cjk), cjk or word) for cjk, word in _PIECE.findall(normalize(text))]
 
 
+# Most text has no CJK character and no combining mark left after NFKC: its tokens are then its runs
+# of word characters, found by a far simpler pattern than _PIECE. Classes of characters below U+10000
+# only, which the regex engine tests with a bitmap; any character above sends the text the long way.
+_SPECIAL = re.compile(f"[{_CJK_BMP}{_mark_ranges(0x10000)}]|[\U00010000-\U0010ffff]")
+_PLAIN_WORD = re.compile(r"[^\W_]+")
+
+
 def tokens(text: str) -> list[str]:
     """The tokens a title or body is indexed under."""
+    normal = normalize(text)
+    if not _SPECIAL.search(normal):
+        return _PLAIN_WORD.findall(normal)
     out: list[str] = []
     for is_cjk, piece in _pieces(text):
         if not is_cjk or len(piece) == 1:

@@ -34,6 +34,13 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
         "LOG_INSTALL_ROOT_HANDLER": False,  # the CLI sets up logging
         "DEFAULT_DROPITEM_LOG_LEVEL": "INFO",  # skipped pages are counted by reason in the summary
         "LOGSTATS_INTERVAL": 0,
+        # Per-request costs a crawl does not need (see crawler/stats.py and the README's Performance):
+        # the downloader's byte counts (it rebuilds every request's HTTP text to measure it), a Referer
+        # header derived for every request, a check of every request's meta for copied internal keys.
+        "STATS_CLASS": "crawler.stats.PlainStatsCollector",
+        "DOWNLOADER_STATS": False,
+        "REFERER_ENABLED": False,
+        "SPIDER_MIDDLEWARES": {"scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None},
         "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
         # Pending requests wait on disk (see crawler/diskqueue.py), so memory stays flat however many
         # articles a sitemap lists.
@@ -53,6 +60,10 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
             **({"crawler.rawbody.RawBodyMiddleware": rawbody.PRIORITY} if crawl.provenance == "warc" else {}),
             "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
             "crawler.metarefresh.HeadMetaRefreshMiddleware": 580,  # (Scrapy's place for it)
+        },
+        "DOWNLOAD_HANDLERS": {  # connections reused instead of reopened (see crawler/download.py)
+            "http": "crawler.download.PooledHTTPDownloadHandler",
+            "https": "crawler.download.PooledHTTPDownloadHandler",
         },
         "DNS_RESOLVER": "crawler.addresses.GuardedResolver",
         "NEWSARCHIVE_BLOCKED_ADDRESSES": list(crawl.blocked_addresses),
