@@ -10,19 +10,9 @@ from lxml import html as lxml_html
 from pipeline.cleanup import unwrap_layout_tables, wrap_loose_text
 from pipeline.extract import extract
 from pipeline.page import Page
+from tests.test_extract import EN
 
-TEXT = [
-    "The regional council met on Tuesday to discuss the long-delayed plan for the harbour, which has been "
-    "debated for more than a decade.",
-    "Residents of the old town have been divided over the plan, with shop owners hoping for more visitors and "
-    "neighbours fearing the noise.",
-    "The mayor said construction could begin next spring if the final permits are granted by the national "
-    "authorities in time.",
-]
-OPPONENTS = (
-    "Opponents announced that they would challenge the decision in court, arguing that the environmental "
-    "review was incomplete."
-)
+TEXT, OPPONENTS = EN[:3], EN[3]  # the harbour story of test_extract
 ROWS = [
     ("North quay", "2027", "14.5 million"),
     ("Ferry terminal", "2028", "22.0 million"),
