@@ -223,7 +223,8 @@ def test_runs_on_schedule_and_sighup_adds_removes_and_refuses_a_bad_config(
 def test_a_long_crawl_is_not_overlapped_by_ticks_nor_by_manual_crawls(
     site: LocalSite, tmp_path: Path
 ) -> None:
-    # slow's crawl waits 25 s for its feed (under the 30 s download timeout): ticks every second and a manual crawl all fall inside it
+    # slow's crawl waits 25 s for its feed (under the 30 s download timeout): ticks every second and a
+    # manual crawl all fall inside it, even on a loaded machine
     slow = {"name": "slow", "feeds": [news_feed(site, "slow", articles=0, delay=25)], "schedule": "every 1s"}
     other = {"name": "other", "feeds": [news_feed(site, "other")], "schedule": "every 1s"}
     configure(tmp_path, [slow, other], shutdown_grace=1)
