@@ -73,9 +73,8 @@ class FetchStates:
         query = select(f.url_key, f.etag, f.last_modified, f.lastmod, f.entries).where(
             f.url_key.in_(list(by_key))
         )
-        # Columns on a plain connection, not ORM objects: asked once per feed and sitemap.
-        with self.session.kw["bind"].connect() as conn:
-            return {by_key[key]: Validators(*rest) for key, *rest in conn.execute(query)}
+        with self.session() as session:  # columns, not ORM objects: asked once per feed and sitemap
+            return {by_key[key]: Validators(*rest) for key, *rest in session.execute(query)}
 
     def remember(self, states: dict[str, Validators]) -> None:
         """Store the validators of completely read feeds and sitemaps, in one transaction."""
