@@ -56,9 +56,9 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
-def _pieces(text: str) -> list[tuple[bool, str]]:
-    """(is_cjk, text) for each word or CJK run of the normalized text, in order."""
-    return [(bool(cjk), cjk or word) for cjk, word in _PIECE.findall(normalize(text))]
+def _pieces(normal: str) -> list[tuple[bool, str]]:
+    """(is_cjk, text) for each word or CJK run of a normalized text (``normalize``), in order."""
+    return [(bool(cjk), cjk or word) for cjk, word in _PIECE.findall(normal)]
 
 
 # Most text has no CJK character and no combining mark left after NFKC: its tokens are then its runs
@@ -74,7 +74,7 @@ def tokens(text: str) -> list[str]:
     if not _SPECIAL.search(normal):
         return _PLAIN_WORD.findall(normal)
     out: list[str] = []
-    for is_cjk, piece in _pieces(text):
+    for is_cjk, piece in _pieces(normal):
         if not is_cjk or len(piece) == 1:
             out.append(piece)
         else:
@@ -160,7 +160,7 @@ def query_term(text: str, *, prefix: bool = False, negated: bool = False) -> Ter
     (or, for one character, a prefix); elsewhere it ends where the text's run ends, so it also
     contributes its trailing character, like the document tokenizer.
     """
-    pieces = _pieces(text)
+    pieces = _pieces(normalize(text))
     out: list[str] = []
     last_is_prefix = False
     for i, (is_cjk, piece) in enumerate(pieces):
