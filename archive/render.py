@@ -155,9 +155,10 @@ def _scalar(value: Any) -> str:
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}
 
 
-# Text that needs no escape at all (what _printable accepts, less '"' and '\\'): most values.
+# Text that needs no escape at all, most values: what a YAML reader accepts literally inside a double-quoted
+# scalar on one line, less '"' and '\\' (line separators U+0085/U+2028/U+2029 and the BOM are escaped).
 _VERBATIM = re.compile(
-    "[\x20\x21\x23-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*"
+    r"[\x20\x21\x23-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*"
 )
 
 
@@ -172,7 +173,7 @@ def quote(text: str) -> str:
             continue
         if ch in _ESCAPES:
             out.append(_ESCAPES[ch])
-        elif _printable(ch):
+        elif _VERBATIM.fullmatch(ch):
             out.append(ch)
         elif ord(ch) <= 0xFF:
             out.append(f"\\x{ord(ch):02x}")
@@ -181,18 +182,6 @@ def quote(text: str) -> str:
         else:
             out.append(f"\\U{ord(ch):08x}")
     return '"' + "".join(out) + '"'
-
-
-def _printable(ch: str) -> bool:
-    # What a YAML reader accepts literally inside a double-quoted scalar on one line
-    # (line separators U+0085/U+2028/U+2029 and the BOM are escaped).
-    code = ord(ch)
-    return (
-        0x20 <= code <= 0x7E
-        or 0xA0 <= code <= 0xD7FF
-        or (0xE000 <= code <= 0xFFFD and code not in (0xFEFF,))
-        or 0x10000 <= code <= 0x10FFFF
-    ) and code not in (0x2028, 0x2029)
 
 
 def _link_text(text: str) -> str:
