@@ -77,14 +77,15 @@ def extract(page: Page) -> Article:
     title = title or _first_line(body)
     if not title:
         raise SkipPage("empty", "no title")
-    weight = _text_weight(plain_text(body))
+    text = plain_text(body)
+    weight = _text_weight(text)
     if weight == 0:
         raise SkipPage("empty", "no article text found")
     if weight < MIN_TEXT_WEIGHT and page.via == "section" and not _declares_article(meta):
         # A link on a section page that only looked like an article. What a feed or sitemap lists,
         # or what says it is an article, is kept however short (a paywalled or video page).
         raise SkipPage("not_article", "too little text for an article")
-    lang = choose_lang(meta, plain_text(body), page.lang, encoding)
+    lang = choose_lang(meta, text, page.lang, encoding)
     engine.date_language = lang
     published, date_source = choose_published(
         meta, lambda: engine.date, page, lambda: byline_date(tree, page.timezone)
