@@ -35,6 +35,7 @@ from pipeline.metadata import (
     read_metadata,
 )
 from pipeline.page import Page, SkipPage
+from pipeline.stoplist import compact_justext_stoplist
 from pipeline.titles import choose_title, site_names, strip_site_name
 
 __all__ = ["bcp47", "choose_title", "extract", "strip_site_name"]
@@ -45,6 +46,7 @@ _CONTROL_BYTES = bytes([*range(9), *range(14, 32)])
 _UTF8_PARSER = lxml_html.HTMLParser(encoding="utf-8", remove_comments=True)
 # htmldate gives a time of day when the page has one; trafilatura asks it for days only by default.
 DATE_PARAMS = {"original_date": True, "extensive_search": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
+compact_justext_stoplist()  # trafilatura's jusText fallback: one copy of its stopwords instead of two
 
 
 def extract(page: Page) -> Article:
