@@ -17,29 +17,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-_compacted = False
-
 
 def compact_justext_stoplist() -> None:
     """Replace trafilatura's union of jusText's stoplists by one lowercased frozenset (idempotent).
     If jusText or trafilatura no longer have the names this relies on, nothing is changed."""
-    global _compacted
-    if _compacted:
-        return
     from justext import core, utils
     from trafilatura import external
 
+    if not hasattr(external, "JT_STOPLIST") or isinstance(external.JT_STOPLIST, frozenset):
+        return  # a trafilatura without it, or done already
     if not all(
         callable(getattr(module, name, None))
         for module, name in ((core, "define_stoplist"), (utils, "get_stoplists"), (utils, "get_stoplist"))
-    ) or not hasattr(external, "JT_STOPLIST"):
+    ):
         return
     words = frozenset(
         word.lower() for language in utils.get_stoplists() for word in utils.get_stoplist(language)
     )
     core.define_stoplist = _define_stoplist(core.define_stoplist, words)
     external.JT_STOPLIST = words
-    _compacted = True
 
 
 def _define_stoplist(
