@@ -30,21 +30,27 @@ _CJK_BMP = (
 _CJK_RANGES = _CJK_BMP + "\U0001b000-\U0001b16f\U00020000-\U0002fa1f\U00030000-\U0003134f"
 
 
-def _mark_ranges(limit: int = 0xE01F0) -> str:
-    """Combining marks (Unicode categories M*) below ``limit`` as a character-class body: they belong to words."""
+def _mark_ranges() -> list[tuple[int, int]]:
+    """Combining marks (Unicode categories M*), as (first, last) code points: they belong to words."""
     ranges: list[tuple[int, int]] = []
-    for code in [*range(0x300, min(limit, 0x20000)), *range(0xE0100, min(limit, 0xE01F0))]:
+    for code in [*range(0x300, 0x20000), *range(0xE0100, 0xE01F0)]:
         if unicodedata.category(chr(code))[0] == "M":
             if ranges and ranges[-1][1] == code - 1:
                 ranges[-1] = (ranges[-1][0], code)
             else:
                 ranges.append((code, code))
+    return ranges
+
+
+def _class_body(ranges: list[tuple[int, int]]) -> str:
+    """(first, last) code point ranges as a character-class body."""
     return "".join(
         re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges
     )
 
 
-_MARKS = _mark_ranges()
+_MARK_RANGES = _mark_ranges()
+_MARKS = _class_body(_MARK_RANGES)
 _WORD_CHAR = rf"[^\W_{_CJK_RANGES}]"
 _WORD = rf"{_WORD_CHAR}(?:{_WORD_CHAR}|[{_MARKS}])*"
 _CJK_RUN = rf"[{_CJK_RANGES}]+"
@@ -64,7 +70,8 @@ def _pieces(normal: str) -> list[tuple[bool, str]]:
 # Most text has no CJK character and no combining mark left after NFKC: its tokens are then its runs
 # of word characters, found by a far simpler pattern than _PIECE. Classes of characters below U+10000
 # only, which the regex engine tests with a bitmap; any character above sends the text the long way.
-_SPECIAL = re.compile(f"[{_CJK_BMP}{_mark_ranges(0x10000)}]|[\U00010000-\U0010ffff]")
+_BMP_MARKS = _class_body([(a, min(b, 0xFFFF)) for a, b in _MARK_RANGES if a <= 0xFFFF])
+_SPECIAL = re.compile(f"[{_CJK_BMP}{_BMP_MARKS}]|[\U00010000-\U0010ffff]")
 _PLAIN_WORD = re.compile(r"[^\W_]+")
 
 
