@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.identity import url_key
-from archive.models import ArticleCheck, ArticleRow, FetchState
+from archive.models import ArticleCheck, ArticleRow, FetchState, in_slices
 
 
 def now() -> datetime:
@@ -70,11 +70,14 @@ class FetchStates:
         if not by_key:
             return {}
         f = FetchState
-        query = select(f.url_key, f.etag, f.last_modified, f.lastmod, f.entries).where(
-            f.url_key.in_(list(by_key))
-        )
+        found: dict[str, Validators] = {}
         with self.session() as session:  # columns, not ORM objects: asked once per feed and sitemap
-            return {by_key[key]: Validators(*rest) for key, *rest in session.execute(query)}
+            for keys in in_slices(list(by_key)):
+                query = select(f.url_key, f.etag, f.last_modified, f.lastmod, f.entries).where(
+                    f.url_key.in_(keys)
+                )
+                found.update((by_key[key], Validators(*rest)) for key, *rest in session.execute(query))
+        return found
 
     def remember(self, states: dict[str, Validators]) -> None:
         """Store the validators of completely read feeds and sitemaps, in one transaction."""
@@ -84,12 +87,11 @@ class FetchStates:
         keyed = {url_key(url): (url, v) for url, v in states.items()}
         with self.session.begin() as session:
             rows: dict[str, FetchState] = {}
-            keys = list(keyed)
-            for start in range(0, len(keys), 500):  # the rows of earlier reads, a query per 500
-                chunk = keys[start : start + 500]
-                rows.update((r.url_key, r) for r in session.scalars(
-                    select(FetchState).where(FetchState.url_key.in_(chunk))
-                ))  # fmt: skip
+            for keys in in_slices(list(keyed)):  # the rows of earlier reads
+                rows.update(
+                    (r.url_key, r)
+                    for r in session.scalars(select(FetchState).where(FetchState.url_key.in_(keys)))
+                )
             for key, (url, v) in keyed.items():
                 row = rows.get(key)
                 if row is None:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from archive import reader, search
 from archive.article import Article
 from archive.identity import url_key
-from archive.models import ArticleRow, ArticleURL, Base, CrawlRun
+from archive.models import ArticleRow, ArticleURL, Base, CrawlRun, in_slices
 
 
 def now() -> datetime:
@@ -71,11 +71,9 @@ def add_urls(session: Session, urls: dict[int, list[str]]) -> None:
     """Record the URLs that lead to each article (article id -> URLs), in the caller's transaction.
     A URL already known (to this or another article) keeps its article: the first one claims it."""
     keyed = [(url_key(url), url, article_id) for article_id, us in urls.items() for url in us]
-    keys = list({key for key, _, _ in keyed})
     claimed: set[str] = set()
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        claimed.update(session.scalars(select(ArticleURL.url_key).where(ArticleURL.url_key.in_(chunk))))
+    for keys in in_slices(list({key for key, _, _ in keyed})):
+        claimed.update(session.scalars(select(ArticleURL.url_key).where(ArticleURL.url_key.in_(keys))))
     rows = []
     for key, url, article_id in keyed:
         if key not in claimed:
@@ -102,9 +100,12 @@ class ArchiveIndex:
         by_key = {url_key(u): u for u in urls}
         if not by_key:
             return set()
-        with self.engine.connect() as conn:  # a Core query: once per feed or sitemap, no ORM needed
-            found = conn.execute(select(ArticleURL.url_key).where(ArticleURL.url_key.in_(list(by_key))))
-            return {by_key[key] for key in found.scalars()}
+        found: set[str] = set()
+        with self.engine.connect() as conn:  # Core queries: once per feed or sitemap, no ORM needed
+            for keys in in_slices(list(by_key)):
+                rows = conn.execute(select(ArticleURL.url_key).where(ArticleURL.url_key.in_(keys)))
+                found.update(by_key[key] for key in rows.scalars())
+        return found
 
     def find(self, url: str) -> ArticleRow | None:
         with self.session() as session:

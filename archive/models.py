@@ -3,6 +3,7 @@ rows make them findable and hold the state that several crawl processes must sha
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -188,6 +189,8 @@ class ResponseRecord(Base):
     warc_length: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[int] = mapped_column(Integer)
     fetched_at: Mapped[datetime]
+
+
 # -- duplicates across sources (see archive/similarity.py, archive/duplicates.py) -------------------
 
 
@@ -228,3 +231,13 @@ class SyndicatedCopy(Base):
     similarity: Mapped[float | None] = mapped_column(Float)  # estimated share of shingles in common
     mode: Mapped[str] = mapped_column(String(8))
     found_at: Mapped[datetime]
+
+
+IN_LIST = 500  # values per ``IN (...)`` list: far below SQLite's and psycopg's limits on bound parameters
+
+
+def in_slices(values: list[str]) -> Iterator[list[str]]:
+    """``values`` in slices of IN_LIST, a query each: a sitemap may list more URLs than a database takes
+    parameters in one statement (psycopg: 65,535)."""
+    for start in range(0, len(values), IN_LIST):
+        yield values[start : start + IN_LIST]

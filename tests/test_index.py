@@ -81,6 +81,13 @@ def test_article_found_by_any_url_leading_to_it(index: ArchiveIndex, url: str) -
     )
 
 
+def test_a_sitemap_longer_than_a_statement_takes_parameters(index: ArchiveIndex) -> None:
+    # psycopg takes at most 65,535 bound parameters in one statement; a sitemap may list more URLs
+    index.add_article(make_article(), "example/a.md", 1)
+    listed = [f"https://news.example.com/world/story-{i}" for i in range(70_000)]
+    assert index.known([*listed, FETCHED_URL]) == {FETCHED_URL}
+
+
 def test_unknown_urls(index: ArchiveIndex) -> None:
     index.add_article(make_article(), "example/a.md", 1)
     assert index.known([]) == set()
