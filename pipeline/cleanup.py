@@ -80,10 +80,10 @@ def wrap_loose_text(tree: etree._Element) -> int:
                 run.append(child)
                 continue
             text = (lead or "") + "".join(_text(e) + (e.tail or "") for e in run) if run else lead
-            size = _weight(text) if text and not text.isspace() else 0
+            size = text_weight(text) if text and not text.isspace() else 0
             if size >= MIN_LOOSE_TEXT:
                 if flow is None:
-                    flow = any(c.tag == "p" and _weight(_text(c)) >= MIN_LOOSE_TEXT for c in parent)
+                    flow = any(c.tag == "p" and text_weight(_text(c)) >= MIN_LOOSE_TEXT for c in parent)
                 if (flow or size >= LONG_LOOSE_TEXT) and _few_links(run, size):
                     _wrap(parent, lead, run, child)
                     made += 1
@@ -100,7 +100,7 @@ def _is_inline(elem: etree._Element) -> bool:
 
 
 def _few_links(run: list[etree._Element], size: int) -> bool:
-    links = sum(_weight(_text(a)) for e in run if isinstance(e.tag, str) for a in e.iter("a"))
+    links = sum(text_weight(_text(a)) for e in run if isinstance(e.tag, str) for a in e.iter("a"))
     return links <= MAX_LINK_SHARE * size
 
 
@@ -194,7 +194,7 @@ def _length(text: str) -> int:
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
-def _weight(text: str) -> int:
+def text_weight(text: str) -> int:
     """Characters of text, a CJK character counting three (it carries a word's worth)."""
     compact = "".join(text.split())
     return len(compact) + 2 * len(_CJK.findall(compact))

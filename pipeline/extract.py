@@ -18,7 +18,7 @@ from archive.identity import clean_url, is_http_url
 from archive.variants import main_candidates
 from pipeline.authors import choose_authors
 from pipeline.byline import byline_authors, byline_date
-from pipeline.cleanup import drop_teaser_lists, unwrap_layout_tables, wrap_loose_text
+from pipeline.cleanup import drop_teaser_lists, text_weight, unwrap_layout_tables, wrap_loose_text
 from pipeline.dates import WEIGHTS, date_from_url, parse_date, plausible, vote_margin
 from pipeline.dates import choose_published as weigh_dates
 from pipeline.decode import decode_html
@@ -41,7 +41,6 @@ from pipeline.titles import choose_title, site_names, strip_site_name
 __all__ = ["bcp47", "choose_title", "extract", "strip_site_name"]
 
 MIN_TEXT_WEIGHT = 300  # below this a page found by guessing is a listing or a stub, not an article
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _CONTROL_BYTES = bytes([*range(9), *range(14, 32)])
 _UTF8_PARSER = lxml_html.HTMLParser(encoding="utf-8", remove_comments=True)
 # htmldate gives a time of day when the page has one; trafilatura asks it for days only by default.
@@ -80,7 +79,7 @@ def extract(page: Page) -> Article:
     if not title:
         raise SkipPage("empty", "no title")
     text = plain_text(body)
-    weight = _text_weight(text)
+    weight = text_weight(text)
     if weight == 0:
         raise SkipPage("empty", "no article text found")
     if weight < MIN_TEXT_WEIGHT and page.via == "section" and not _declares_article(meta):
@@ -168,12 +167,6 @@ def _first_line(body: str) -> str:
             cut = line[:80].rsplit(" ", 1)[0] if " " in line[:80] else line[:80]
             return cut.rstrip(" ,;:") + "…"
     return ""
-
-
-def _text_weight(text: str) -> int:
-    """Characters of text, a CJK character counting three (it carries a word's worth)."""
-    compact = "".join(text.split())
-    return len(compact) + 2 * len(_CJK.findall(compact))
 
 
 def choose_url(meta: PageMetadata, fetched: str, site_domains: list[str] | None = None) -> str:
