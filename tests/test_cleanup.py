@@ -3,14 +3,12 @@ text between blocks put into paragraphs. Small pages written here; the last test
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from lxml import html as lxml_html
 
 from pipeline.cleanup import unwrap_layout_tables, wrap_loose_text
 from pipeline.extract import extract
 from pipeline.page import Page
-from tests.test_extract import EN
+from tests.test_extract import EN, make_page
 
 TEXT, OPPONENTS = EN[:3], EN[3]  # the harbour story of test_extract
 ROWS = [
@@ -60,21 +58,8 @@ def layout_page(inner: str) -> str:
     )
 
 
-def make_page(body: str) -> Page:
-    url = "https://news.example.com/world/harbour-plan"
-    return Page(
-        url=url,
-        requested_url=url,
-        body=f"<html><head><title>Harbour plan</title></head><body>{body}</body></html>".encode(),
-        content_type="text/html; charset=utf-8",
-        source="example",
-        timezone="UTC",
-        lang="en",
-        fetched=datetime.now(UTC),
-        hints={},
-        site_domains=[],
-        via="feed",
-    )
+def article_page(body: str) -> Page:
+    return make_page(f"<html><head><title>Harbour plan</title></head><body>{body}</body></html>")
 
 
 # --- layout tables -------------------------------------------------------------------------------
@@ -166,7 +151,7 @@ def test_layout_page_keeps_its_text_and_its_data_table() -> None:
     """A cell of text lines (<br>s) beside a data table: trafilatura found only one of them."""
     lines = [*TEXT, OPPONENTS, "The projects and what each will cost:"]
     cell = f"<table><tr><td>{'<br>'.join(lines)}<p></p></td></tr></table>"
-    body = extract(make_page(layout_page(cell + DATA_TABLE))).body
+    body = extract(article_page(layout_page(cell + DATA_TABLE))).body
     assert all(line in body for line in lines)
     assert "| Project | Year | Cost |" in body and "| Marina | 2032 | 12.1 million |" in body
 
@@ -177,5 +162,5 @@ def test_text_after_a_paragraph_that_starts_with_a_line_break_is_kept() -> None:
         f'<div class="Content"><p><b>Profile:</b></p><span><p><br><font>{TEXT[0]}</font></p></span>'
         f"<font><span>{TEXT[1]}</span></font><p>{TEXT[2]}</p></div>"
     )
-    body = extract(make_page(f"<div>{NAV}</div>{article}")).body
+    body = extract(article_page(f"<div>{NAV}</div>{article}")).body
     assert all(sentence in body for sentence in TEXT)
